@@ -1,0 +1,37 @@
+//! Bearer secrets: sessions, API tokens and one-time links. Only their hashes are stored.
+
+use super::string_enum;
+use crate::ids::{Id, Timestamp};
+
+string_enum!(
+    /// What a token is for; a token of one kind never works as another.
+    TokenKind {
+        /// A login session (cookie or bearer).
+        Session = "session",
+        /// A named API token for a program.
+        Api = "api",
+        /// A one-time activation (set-up) link.
+        Activation = "activation",
+    }
+);
+
+/// A stored token, without its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    /// Id (what a user sees and revokes by).
+    pub id: Id,
+    /// The user it belongs to.
+    pub user: Id,
+    /// The user's tenant.
+    pub tenant: Id,
+    /// Purpose.
+    pub kind: TokenKind,
+    /// A name chosen by the user (API tokens).
+    pub name: Option<String>,
+    /// When issued.
+    pub created_at: Timestamp,
+    /// Hard end of validity.
+    pub expires_at: Timestamp,
+    /// Last time it authenticated a request (sessions use it for idle expiry).
+    pub last_used_at: Timestamp,
+}

@@ -1,0 +1,167 @@
+//! The store contract: what the service layer needs from a database. One contract, one
+//! implementation per database, one conformance suite for all of them.
+//!
+//! Every read that takes a [`TenantScope`] must return nothing for rows of other tenants.
+//! Lists are ordered by id ascending and start after [`PageReq::after`]; the audit log is the
+//! exception, newest first, continuing before `after`.
+
+use crate::ids::{Id, Timestamp};
+use crate::model::*;
+use crate::page::PageReq;
+use async_trait::async_trait;
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Failures a store reports.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; names what was duplicated.
+    #[error("duplicate {0}")]
+    Unique(&'static str),
+    /// The database cannot be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+/// Which tenants a read may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantScope {
+    /// Every tenant (system administrators, roster itself).
+    All,
+    /// One tenant only.
+    Tenant(Id),
+}
+
+impl TenantScope {
+    /// Whether a row of `tenant` is visible in this scope.
+    pub fn admits(self, tenant: Id) -> bool {
+        match self {
+            TenantScope::All => true,
+            TenantScope::Tenant(t) => t == tenant,
+        }
+    }
+}
+
+/// A database that hands out transactions.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A read-only transaction (a consistent snapshot).
+    async fn read(&self) -> StoreResult<Box<dyn StoreTx>>;
+    /// A read-write transaction; nothing it writes is seen until [`StoreTx::commit`].
+    async fn write(&self) -> StoreResult<Box<dyn StoreTx>>;
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// One transaction. Dropping it without `commit` rolls everything back.
+#[async_trait]
+pub trait StoreTx: Send {
+    /// Makes the transaction's writes permanent.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+
+    // --- org tree ---
+    /// Inserts a node.
+    async fn insert_org_node(&mut self, node: &OrgNode) -> StoreResult<()>;
+    /// Writes a node's name, version and `updated_at`.
+    async fn update_org_node(&mut self, node: &OrgNode) -> StoreResult<()>;
+    /// Deletes a node (the caller has checked it is empty).
+    async fn delete_org_node(&mut self, id: Id) -> StoreResult<()>;
+    /// One node, if visible in `scope`.
+    async fn get_org_node(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<OrgNode>>;
+    /// A page of nodes.
+    async fn list_org_nodes(
+        &mut self,
+        scope: TenantScope,
+        query: &OrgQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<OrgNode>>;
+    /// Ids of `node` and every node below it.
+    async fn subtree_ids(&mut self, node: Id) -> StoreResult<Vec<Id>>;
+    /// Whether a node still holds child nodes, users or custom groups.
+    async fn org_node_in_use(&mut self, id: Id) -> StoreResult<bool>;
+
+    // --- users ---
+    /// Inserts a user with an optional password hash (PHC string).
+    async fn insert_user(&mut self, user: &User, password_hash: Option<&str>) -> StoreResult<()>;
+    /// Writes every field of a user except the password hash.
+    async fn update_user(&mut self, user: &User) -> StoreResult<()>;
+    /// Deletes a user with their memberships and tokens.
+    async fn delete_user(&mut self, id: Id) -> StoreResult<()>;
+    /// One user, if visible in `scope`.
+    async fn get_user(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<User>>;
+    /// The user with this login (any case), in any tenant: logins are unique install-wide.
+    async fn get_user_by_login(&mut self, login: &str) -> StoreResult<Option<User>>;
+    /// A page of users.
+    async fn list_users(
+        &mut self,
+        scope: TenantScope,
+        query: &UserQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<User>>;
+    /// The user's password hash (PHC string), if they have one.
+    async fn password_hash(&mut self, user: Id) -> StoreResult<Option<String>>;
+    /// Replaces the user's password hash.
+    async fn set_password_hash(&mut self, user: Id, hash: Option<&str>) -> StoreResult<()>;
+
+    // --- groups and memberships ---
+    /// Inserts a group.
+    async fn insert_group(&mut self, group: &Group) -> StoreResult<()>;
+    /// Writes a group's name, description, version and `updated_at`.
+    async fn update_group(&mut self, group: &Group) -> StoreResult<()>;
+    /// Deletes a group and its memberships.
+    async fn delete_group(&mut self, id: Id) -> StoreResult<()>;
+    /// One group, if visible in `scope`.
+    async fn get_group(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Group>>;
+    /// The predefined group of `kind` that `owner` has.
+    async fn predefined_group(&mut self, owner: Id, kind: GroupKind) -> StoreResult<Option<Group>>;
+    /// A page of groups.
+    async fn list_groups(
+        &mut self,
+        scope: TenantScope,
+        query: &GroupQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<Group>>;
+    /// Adds a membership or replaces its validity window.
+    async fn upsert_membership(&mut self, m: &Membership) -> StoreResult<()>;
+    /// Removes a membership; whether there was one.
+    async fn delete_membership(&mut self, group: Id, user: Id) -> StoreResult<bool>;
+    /// One membership.
+    async fn get_membership(&mut self, group: Id, user: Id) -> StoreResult<Option<Membership>>;
+    /// Every explicit membership of a user.
+    async fn memberships_of_user(&mut self, user: Id) -> StoreResult<Vec<Membership>>;
+    /// A page of a group's explicit memberships, ordered by user id.
+    async fn list_memberships(&mut self, group: Id, page: PageReq) -> StoreResult<Vec<Membership>>;
+
+    // --- tokens ---
+    /// Stores a token under the hash of its secret.
+    async fn insert_token(&mut self, token: &TokenRecord, hash: &[u8]) -> StoreResult<()>;
+    /// The token whose secret hashes to `hash`.
+    async fn get_token_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<TokenRecord>>;
+    /// Records a use of a token.
+    async fn touch_token(&mut self, id: Id, at: Timestamp) -> StoreResult<()>;
+    /// Deletes a token; whether there was one.
+    async fn delete_token(&mut self, id: Id) -> StoreResult<bool>;
+    /// Deletes a user's tokens of the given kinds; how many went.
+    async fn delete_user_tokens(&mut self, user: Id, kinds: &[TokenKind]) -> StoreResult<u64>;
+    /// A user's tokens of one kind.
+    async fn list_user_tokens(&mut self, user: Id, kind: TokenKind) -> StoreResult<Vec<TokenRecord>>;
+
+    // --- audit ---
+    /// Appends an audit event.
+    async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
+    /// A page of audit events, newest first.
+    async fn list_audit(
+        &mut self,
+        scope: TenantScope,
+        query: &AuditQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<AuditEvent>>;
+
+    // --- consistency ---
+    /// Everything wrong with the stored data, one sentence each (empty when consistent).
+    async fn consistency_problems(&mut self) -> StoreResult<Vec<String>>;
+}

@@ -1,0 +1,1 @@
+//! Field rules shared by every way in.
