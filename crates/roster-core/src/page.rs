@@ -106,7 +106,10 @@ mod tests {
 
     #[test]
     fn finish_sets_cursor_only_when_more_rows_exist() {
-        let req = PageReq { after: None, limit: 2 };
+        let req = PageReq {
+            after: None,
+            limit: 2,
+        };
         let ids: Vec<Id> = (0..3).map(|_| crate::new_id()).collect();
         let page = req.finish(ids.clone(), |i| *i);
         assert_eq!(page.items.len(), 2);

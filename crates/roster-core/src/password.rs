@@ -65,7 +65,10 @@ impl PasswordHasher {
         .await
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> CoreResult<T> {
         let _permit = self
             .permits
             .acquire()
@@ -98,7 +101,10 @@ mod tests {
         let h = PasswordHasher::with_parallelism(1);
         let phc = h.hash("correct horse battery").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(h.verify("correct horse battery", Some(phc.clone())).await.unwrap());
+        assert!(h
+            .verify("correct horse battery", Some(phc.clone()))
+            .await
+            .unwrap());
         assert!(!h.verify("wrong horse battery", Some(phc)).await.unwrap());
         assert!(!h.verify("anything", None).await.unwrap());
     }

@@ -148,7 +148,11 @@ pub trait StoreTx: Send {
     /// Deletes a user's tokens of the given kinds; how many went.
     async fn delete_user_tokens(&mut self, user: Id, kinds: &[TokenKind]) -> StoreResult<u64>;
     /// A user's tokens of one kind.
-    async fn list_user_tokens(&mut self, user: Id, kind: TokenKind) -> StoreResult<Vec<TokenRecord>>;
+    async fn list_user_tokens(
+        &mut self,
+        user: Id,
+        kind: TokenKind,
+    ) -> StoreResult<Vec<TokenRecord>>;
 
     // --- audit ---
     /// Appends an audit event.

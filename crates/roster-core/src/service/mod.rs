@@ -1,15 +1,52 @@
-//! The service functions: one per use case; each authorises, validates, changes and audits.
+//! The service functions: one per use case; each authorises, validates, changes and audits,
+//! the audit event written in the same transaction as the change.
+
+mod audit_log;
+mod auth;
+mod bootstrap;
+mod demo;
+mod groups;
+mod orgs;
+mod users;
+
+pub use auth::{LoginOutcome, NewApiToken};
+pub use bootstrap::BootstrapOutcome;
+pub use demo::DEMO_PASSWORD;
+pub use groups::{CreateGroup, GroupFilter, MemberView, UpdateGroup};
+pub use orgs::{OrgFilter, UpdateOrgNode};
+pub use users::{CreateUser, UpdateUser, UpdatedUser, UserFilter};
 
 use crate::authz::Actor;
+use crate::error::{CoreError, CoreResult};
+use crate::ids::{new_id, now, Id};
+use crate::model::AuditEvent;
 use crate::password::PasswordHasher;
-use crate::store::Store;
+use crate::store::{Store, StoreError, StoreTx};
+use chrono::Duration;
 use std::sync::Arc;
 
 /// Tunables of the service layer.
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
-    /// The URL users reach roster at, for links.
+    /// The URL users reach roster at, for links (no trailing slash).
     pub public_url: String,
+    /// A session unused for this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after login, used or not.
+    pub session_lifetime: Duration,
+    /// How long an activation link works.
+    pub activation_ttl: Duration,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        ServiceSettings {
+            public_url: "http://127.0.0.1:8080".into(),
+            session_idle: Duration::hours(8),
+            session_lifetime: Duration::days(7),
+            activation_ttl: Duration::hours(24),
+        }
+    }
 }
 
 /// The request context every service function receives.
@@ -23,10 +60,96 @@ pub struct Ctx {
     pub address: Option<String>,
 }
 
+impl Ctx {
+    /// A context for roster's own work (bootstrap, demo data, local CLI).
+    pub fn system() -> Self {
+        Ctx {
+            actor: Actor::system(),
+            request_id: None,
+            address: None,
+        }
+    }
+}
+
 /// The service layer: every use case, over one store.
 #[derive(Clone)]
 pub struct Service {
     store: Arc<dyn Store>,
     hasher: PasswordHasher,
     settings: ServiceSettings,
+}
+
+impl Service {
+    /// A service over `store`.
+    pub fn new(store: Arc<dyn Store>, hasher: PasswordHasher, settings: ServiceSettings) -> Self {
+        Service {
+            store,
+            hasher,
+            settings,
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.settings
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ready(&self) -> CoreResult<()> {
+        self.store.ping().await.map_err(CoreError::from)
+    }
+
+    /// Every consistency problem in the stored data (empty when all is well).
+    pub async fn verify(&self) -> CoreResult<Vec<String>> {
+        let mut tx = self.read().await?;
+        Ok(tx.consistency_problems().await?)
+    }
+
+    async fn read(&self) -> CoreResult<Box<dyn StoreTx>> {
+        Ok(self.store.read().await?)
+    }
+
+    async fn write(&self) -> CoreResult<Box<dyn StoreTx>> {
+        Ok(self.store.write().await?)
+    }
+}
+
+/// Writes one audit event for `ctx` in the transaction `tx`.
+async fn audit(
+    tx: &mut dyn StoreTx,
+    ctx: &Ctx,
+    tenant: Id,
+    action: &str,
+    target: Option<Id>,
+    summary: serde_json::Value,
+) -> CoreResult<()> {
+    let event = AuditEvent {
+        id: new_id(),
+        time: now(),
+        tenant,
+        actor: ctx.actor.user,
+        impersonator: None,
+        action: action.to_string(),
+        target,
+        summary,
+        request_id: ctx.request_id.clone(),
+        address: ctx.address.clone(),
+    };
+    Ok(tx.insert_audit(&event).await?)
+}
+
+/// Refuses a change when the caller's `If-Match` version is stale.
+fn check_version(expected: Option<i64>, actual: i64) -> CoreResult<()> {
+    match expected {
+        Some(v) if v != actual => Err(CoreError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+/// Maps a store's uniqueness failure to a specific conflict.
+fn unique_as(code: &'static str, message: String) -> impl FnOnce(StoreError) -> CoreError {
+    move |e| match e {
+        StoreError::Unique(_) => CoreError::conflict(code, message),
+        other => other.into(),
+    }
 }

@@ -1,0 +1,391 @@
+//! Who a caller is: password login, sessions, API tokens, activation links, logout.
+
+use super::{audit, Ctx, Service};
+use crate::authz::Actor;
+use crate::error::{CoreError, CoreResult};
+use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
+use crate::model::{GroupKind, TokenKind, TokenRecord, User, UserKind, UserStatus};
+use crate::store::{StoreTx, TenantScope};
+use crate::{secret, validate};
+use chrono::Duration;
+use serde_json::json;
+
+/// A successful login: the session secret (shown once) and who logged in.
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    /// The session secret: the bearer token and the cookie's value.
+    pub token: String,
+    /// The session as stored.
+    pub session: TokenRecord,
+    /// The user.
+    pub user: User,
+}
+
+/// A freshly made API token: the secret (shown once) and its record.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    /// The secret.
+    pub token: String,
+    /// The stored record.
+    pub record: TokenRecord,
+}
+
+/// Touch a session at most this often, so reads do not turn into writes.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+/// The longest an API token may live.
+const MAX_API_TOKEN_DAYS: i64 = 2 * 365;
+/// An API token's lifetime when none is asked for.
+const DEFAULT_API_TOKEN_DAYS: i64 = 90;
+
+fn invalid_credentials() -> CoreError {
+    CoreError::Unauthenticated {
+        code: "invalid_credentials",
+        message: "the login or the password is wrong".into(),
+    }
+}
+
+fn unauthenticated() -> CoreError {
+    CoreError::Unauthenticated {
+        code: "unauthenticated",
+        message: "sign in first: the session or token is missing, expired or revoked".into(),
+    }
+}
+
+impl Service {
+    /// Checks a login and password and opens a session. The answer never tells whether the
+    /// login exists: unknown logins cost the same hash as known ones.
+    pub async fn login(&self, ctx: &Ctx, login: &str, password: &str) -> CoreResult<LoginOutcome> {
+        let found = if login.is_empty() || login.len() > validate::MAX_LOGIN * 4 {
+            None
+        } else {
+            let mut tx = self.read().await?;
+            match tx.get_user_by_login(login.trim()).await? {
+                Some(u) => {
+                    let hash = tx.password_hash(u.id).await?;
+                    Some((u, hash))
+                }
+                None => None,
+            }
+        };
+        let too_long = password.len() > validate::MAX_PASSWORD * 4;
+        let (user, hash) = match found {
+            Some((u, h)) => (Some(u), h),
+            None => (None, None),
+        };
+        let ok = self
+            .hasher
+            .verify(if too_long { "" } else { password }, hash)
+            .await?
+            && !too_long;
+        let mut tx = self.write().await?;
+        let user = match user {
+            Some(u) if ok && u.status == UserStatus::Active => u,
+            other => {
+                let tenant = other.as_ref().map_or(SYSTEM_NODE_ID, |u| u.tenant);
+                let reason = match &other {
+                    None => "unknown login",
+                    Some(_) if !ok => "wrong password",
+                    Some(u) if u.status == UserStatus::Disabled => "user disabled",
+                    Some(_) => "user pending activation",
+                };
+                audit(
+                    tx.as_mut(),
+                    ctx,
+                    tenant,
+                    "auth.login_failed",
+                    other.map(|u| u.id),
+                    json!({"reason": reason}),
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(invalid_credentials());
+            }
+        };
+        let outcome = self.open_session(tx.as_mut(), user).await?;
+        let mut as_user = ctx.clone();
+        as_user.actor.user = Some(outcome.user.id);
+        audit(
+            tx.as_mut(),
+            &as_user,
+            outcome.user.tenant,
+            "auth.login",
+            Some(outcome.user.id),
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn open_session(&self, tx: &mut dyn StoreTx, user: User) -> CoreResult<LoginOutcome> {
+        let token = secret::generate();
+        let at = now();
+        let session = TokenRecord {
+            id: new_id(),
+            user: user.id,
+            tenant: user.tenant,
+            kind: TokenKind::Session,
+            name: None,
+            created_at: at,
+            expires_at: at + self.settings.session_lifetime,
+            last_used_at: at,
+        };
+        tx.insert_token(&session, &secret::hash(&token)).await?;
+        Ok(LoginOutcome {
+            token,
+            session,
+            user,
+        })
+    }
+
+    /// The actor behind a session or API token secret.
+    pub async fn authenticate(&self, token: &str) -> CoreResult<Actor> {
+        if !token.starts_with(secret::PREFIX) || token.len() > 128 {
+            return Err(unauthenticated());
+        }
+        let at = now();
+        let mut tx = self.read().await?;
+        let record = tx
+            .get_token_by_hash(&secret::hash(token))
+            .await?
+            .filter(|t| matches!(t.kind, TokenKind::Session | TokenKind::Api))
+            .filter(|t| t.expires_at > at)
+            .filter(|t| {
+                t.kind != TokenKind::Session || t.last_used_at + self.settings.session_idle > at
+            })
+            .ok_or_else(unauthenticated)?;
+        let user = tx
+            .get_user(TenantScope::All, record.user)
+            .await?
+            .filter(|u| u.status == UserStatus::Active)
+            .ok_or_else(unauthenticated)?;
+        let mut admin_of = Vec::new();
+        for m in tx.memberships_of_user(user.id).await? {
+            if !m.is_active_at(at) {
+                continue;
+            }
+            if let Some(g) = tx.get_group(TenantScope::All, m.group).await? {
+                if g.kind == GroupKind::Administrators {
+                    admin_of.push(g.owner);
+                }
+            }
+        }
+        drop(tx);
+        if at - record.last_used_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
+            let mut tx = self.write().await?;
+            tx.touch_token(record.id, at).await?;
+            tx.commit().await?;
+        }
+        Ok(Actor {
+            user: Some(user.id),
+            tenant: user.tenant,
+            system_admin: admin_of.contains(&SYSTEM_NODE_ID),
+            admin_of,
+            token: Some(record.id),
+        })
+    }
+
+    /// The caller's own account.
+    pub async fn me(&self, ctx: &Ctx) -> CoreResult<User> {
+        let id = ctx.actor.user.ok_or_else(unauthenticated)?;
+        let mut tx = self.read().await?;
+        tx.get_user(TenantScope::All, id)
+            .await?
+            .ok_or_else(unauthenticated)
+    }
+
+    /// Ends the caller's session (or revokes the API token they used).
+    pub async fn logout(&self, ctx: &Ctx) -> CoreResult<()> {
+        let token = ctx.actor.token.ok_or_else(unauthenticated)?;
+        let mut tx = self.write().await?;
+        if tx.delete_token(token).await? {
+            audit(
+                tx.as_mut(),
+                ctx,
+                ctx.actor.tenant,
+                "auth.logout",
+                ctx.actor.user,
+                json!({}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Makes a named API token for the caller, valid until `expires_at` (default 90 days).
+    pub async fn create_api_token(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        expires_at: Option<Timestamp>,
+    ) -> CoreResult<NewApiToken> {
+        let user = ctx.actor.user.ok_or_else(unauthenticated)?;
+        let name = validate::name("name", name)?;
+        let at = now();
+        let expires_at = expires_at.unwrap_or(at + Duration::days(DEFAULT_API_TOKEN_DAYS));
+        if expires_at <= at || expires_at > at + Duration::days(MAX_API_TOKEN_DAYS) {
+            return Err(CoreError::invalid(
+                "invalid_expiry",
+                "expires_at",
+                format!(
+                    "expires_at must be in the future and at most {MAX_API_TOKEN_DAYS} days away"
+                ),
+            ));
+        }
+        let token = secret::generate();
+        let record = TokenRecord {
+            id: new_id(),
+            user,
+            tenant: ctx.actor.tenant,
+            kind: TokenKind::Api,
+            name: Some(name),
+            created_at: at,
+            expires_at,
+            last_used_at: at,
+        };
+        let mut tx = self.write().await?;
+        tx.insert_token(&record, &secret::hash(&token)).await?;
+        audit(
+            tx.as_mut(),
+            ctx,
+            ctx.actor.tenant,
+            "api_token.create",
+            Some(record.id),
+            json!({"name": record.name, "expires_at": record.expires_at}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NewApiToken { token, record })
+    }
+
+    /// The caller's API tokens (never their secrets).
+    pub async fn list_api_tokens(&self, ctx: &Ctx) -> CoreResult<Vec<TokenRecord>> {
+        let user = ctx.actor.user.ok_or_else(unauthenticated)?;
+        let mut tx = self.read().await?;
+        Ok(tx.list_user_tokens(user, TokenKind::Api).await?)
+    }
+
+    /// Revokes one of the caller's API tokens.
+    pub async fn revoke_api_token(&self, ctx: &Ctx, id: Id) -> CoreResult<()> {
+        let user = ctx.actor.user.ok_or_else(unauthenticated)?;
+        let mut tx = self.write().await?;
+        let owned = tx
+            .list_user_tokens(user, TokenKind::Api)
+            .await?
+            .iter()
+            .any(|t| t.id == id);
+        if !owned || !tx.delete_token(id).await? {
+            return Err(CoreError::not_found("token"));
+        }
+        audit(
+            tx.as_mut(),
+            ctx,
+            ctx.actor.tenant,
+            "api_token.revoke",
+            Some(id),
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues a one-time activation link token for a pending user, voiding older ones.
+    pub(super) async fn issue_activation_token(
+        &self,
+        tx: &mut dyn StoreTx,
+        user: &User,
+    ) -> CoreResult<String> {
+        tx.delete_user_tokens(user.id, &[TokenKind::Activation])
+            .await?;
+        let token = secret::generate();
+        let at = now();
+        let record = TokenRecord {
+            id: new_id(),
+            user: user.id,
+            tenant: user.tenant,
+            kind: TokenKind::Activation,
+            name: None,
+            created_at: at,
+            expires_at: at + self.settings.activation_ttl,
+            last_used_at: at,
+        };
+        tx.insert_token(&record, &secret::hash(&token)).await?;
+        Ok(token)
+    }
+
+    /// Redeems an activation link: sets the password, activates the user and logs them in.
+    /// A link works once; of two parallel redemptions exactly one succeeds.
+    pub async fn activate(
+        &self,
+        ctx: &Ctx,
+        token: &str,
+        password: &str,
+    ) -> CoreResult<LoginOutcome> {
+        let invalid_link = || {
+            CoreError::invalid(
+                "invalid_token",
+                "token",
+                "the activation link is invalid, used or expired",
+            )
+        };
+        if !token.starts_with(secret::PREFIX) || token.len() > 128 {
+            return Err(invalid_link());
+        }
+        let hash = secret::hash(token);
+        let user = {
+            let mut tx = self.read().await?;
+            let record = tx
+                .get_token_by_hash(&hash)
+                .await?
+                .filter(|t| t.kind == TokenKind::Activation && t.expires_at > now())
+                .ok_or_else(invalid_link)?;
+            tx.get_user(TenantScope::All, record.user)
+                .await?
+                .ok_or_else(invalid_link)?
+        };
+        validate::new_password(password, &user.login)?;
+        let phc = self.hasher.hash(password).await?;
+        let mut tx = self.write().await?;
+        let record = tx
+            .get_token_by_hash(&hash)
+            .await?
+            .filter(|t| {
+                t.kind == TokenKind::Activation && t.expires_at > now() && t.user == user.id
+            })
+            .ok_or_else(invalid_link)?;
+        if !tx.delete_token(record.id).await? {
+            return Err(invalid_link());
+        }
+        let mut user = tx
+            .get_user(TenantScope::All, user.id)
+            .await?
+            .ok_or_else(invalid_link)?;
+        if user.status != UserStatus::Pending || user.kind != UserKind::Internal {
+            return Err(CoreError::conflict(
+                "not_pending",
+                "this account is already activated",
+            ));
+        }
+        tx.set_password_hash(user.id, Some(&phc)).await?;
+        user.status = UserStatus::Active;
+        user.version += 1;
+        user.updated_at = now();
+        tx.update_user(&user).await?;
+        let mut as_user = ctx.clone();
+        as_user.actor.user = Some(user.id);
+        audit(
+            tx.as_mut(),
+            &as_user,
+            user.tenant,
+            "user.activate",
+            Some(user.id),
+            json!({}),
+        )
+        .await?;
+        let outcome = self.open_session(tx.as_mut(), user).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
