@@ -33,6 +33,17 @@ impl Actor {
         }
     }
 
+    /// Nobody yet: a request that has not authenticated (login, activation).
+    pub fn anonymous() -> Self {
+        Actor {
+            user: None,
+            tenant: crate::SYSTEM_NODE_ID,
+            system_admin: false,
+            admin_of: Vec::new(),
+            token: None,
+        }
+    }
+
     /// The tenants this actor's reads may touch.
     pub fn scope(&self) -> TenantScope {
         if self.system_admin {

@@ -1,0 +1,31 @@
+//! `/metrics`: request counts by status class, in Prometheus' text format.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static BY_CLASS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+
+/// Counts every answered request by its status class.
+pub async fn count(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let class = (res.status().as_u16() / 100).clamp(1, 5) as usize - 1;
+    BY_CLASS[class].fetch_add(1, Ordering::Relaxed);
+    res
+}
+
+/// The counters as Prometheus text.
+pub async fn render() -> String {
+    let mut out = String::from(
+        "# HELP roster_http_requests_total HTTP requests answered, by status class.\n# TYPE roster_http_requests_total counter\n",
+    );
+    for (i, c) in BY_CLASS.iter().enumerate() {
+        out.push_str(&format!(
+            "roster_http_requests_total{{class=\"{}xx\"}} {}\n",
+            i + 1,
+            c.load(Ordering::Relaxed)
+        ));
+    }
+    out
+}

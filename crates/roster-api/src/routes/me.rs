@@ -1,0 +1,47 @@
+//! `/me`: the caller's own account and API tokens.
+
+use super::tagged;
+use crate::dto::*;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{parse_id, ApiJson, Authed};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me",
+    responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)))]
+pub async fn me(State(s): State<AppState>, Authed(ctx): Authed) -> ApiResult<Response> {
+    let u = s.service.me(&ctx).await?;
+    Ok(tagged(StatusCode::OK, u.version, UserDto::from(u)))
+}
+
+/// The caller's API tokens.
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me",
+    responses((status = 200, body = Vec<ApiTokenDto>), (status = 401, body = ErrorBody)))]
+pub async fn list_tokens(State(s): State<AppState>, Authed(ctx): Authed) -> ApiResult<Json<Vec<ApiTokenDto>>> {
+    let rows = s.service.list_api_tokens(&ctx).await?;
+    Ok(Json(rows.into_iter().map(ApiTokenDto::from).collect()))
+}
+
+/// Make an API token; its secret is shown only in this answer.
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", request_body = CreateTokenBody,
+    responses((status = 201, body = NewApiTokenDto), (status = 422, body = ErrorBody)))]
+pub async fn create_token(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    ApiJson(b): ApiJson<CreateTokenBody>,
+) -> ApiResult<(StatusCode, Json<NewApiTokenDto>)> {
+    let t = s.service.create_api_token(&ctx, &b.name, b.expires_at).await?;
+    Ok((StatusCode::CREATED, Json(NewApiTokenDto { token: t.token, record: t.record.into() })))
+}
+
+/// Revoke one of the caller's API tokens.
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "me",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(State(s): State<AppState>, Authed(ctx): Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    s.service.revoke_api_token(&ctx, parse_id(&id, "token")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

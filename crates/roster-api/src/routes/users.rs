@@ -1,0 +1,101 @@
+//! `/users`.
+
+use super::tagged;
+use crate::dto::*;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{parse_id, ApiJson, ApiQuery, Authed, IfMatch};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use roster_core::page::PageReq;
+use roster_core::service::{CreateUser, UpdateUser, UserFilter};
+
+/// List the users the caller may see, filtered and paged.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    params(UserListParams, Paging),
+    responses((status = 200, body = ListOf<UserDto>), (status = 401, body = ErrorBody)))]
+pub async fn list_users(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    ApiQuery(f): ApiQuery<UserListParams>,
+    ApiQuery(p): ApiQuery<Paging>,
+) -> ApiResult<Json<ListOf<UserDto>>> {
+    let page = PageReq::parse(p.limit, p.cursor.as_deref())?;
+    let filter = UserFilter { owner: f.owner, group: f.group, status: f.status, q: f.q };
+    let rows = s.service.list_users(&ctx, &filter, page).await?;
+    Ok(Json(ListOf::from_page(rows, UserDto::from)))
+}
+
+/// Create a user; without a password the user is pending until activated.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserBody,
+    responses((status = 201, body = UserDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    ApiJson(b): ApiJson<CreateUserBody>,
+) -> ApiResult<Response> {
+    let input = CreateUser {
+        login: b.login,
+        email: b.email,
+        first_name: b.first_name,
+        last_name: b.last_name,
+        phone: b.phone,
+        owner: b.owner,
+        kind: b.kind,
+        password: b.password,
+        enabled: b.enabled.unwrap_or(true),
+        groups: b.groups,
+        must_change_password: b.must_change_password,
+    };
+    let u = s.service.create_user(&ctx, input).await?;
+    Ok(tagged(StatusCode::CREATED, u.version, UserDto::from(u)))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)))]
+pub async fn get_user(State(s): State<AppState>, Authed(ctx): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    let u = s.service.get_user(&ctx, parse_id(&id, "user")?).await?;
+    Ok(tagged(StatusCode::OK, u.version, UserDto::from(u)))
+}
+
+/// Change a user: details, `enabled`, owner (the answer lists groups the user left).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUserBody,
+    responses((status = 200, body = UpdatedUserDto), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_user(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(b): ApiJson<UpdateUserBody>,
+) -> ApiResult<Response> {
+    let change = UpdateUser {
+        login: b.login,
+        email: b.email,
+        first_name: b.first_name,
+        last_name: b.last_name,
+        phone: b.phone,
+        enabled: b.enabled,
+        owner: b.owner,
+        must_change_password: b.must_change_password,
+    };
+    let out = s.service.update_user(&ctx, parse_id(&id, "user")?, change, v).await?;
+    let version = out.user.version;
+    let body = UpdatedUserDto { user: out.user.into(), removed_from_groups: out.removed_from_groups };
+    Ok(tagged(StatusCode::OK, version, body))
+}
+
+/// Delete a user: memberships, sessions and credentials go; the audit trail keeps the id.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users",
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_user(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+) -> ApiResult<StatusCode> {
+    s.service.delete_user(&ctx, parse_id(&id, "user")?, v).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,63 @@
+//! Starts the real `roster` binary on a prepared data directory.
+
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A running server process.
+pub struct Server {
+    child: Child,
+    /// `http://ADDR`.
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `roster serve` on port 0 over `data_dir`.
+    pub fn start(data_dir: &Path, admin_password: &str) -> Result<Server> {
+        let exe = std::env::current_exe()?.with_file_name("roster");
+        if !exe.exists() {
+            bail!("{} not found: run `cargo build --release` first", exe.display());
+        }
+        let mut child = Command::new(&exe)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("ROSTER_ADMIN_PASSWORD", admin_password)
+            .env("ROSTER_LOG", "warn,roster=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting roster")?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines.next().context("roster exited before listening")??;
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.split_whitespace().next().unwrap_or_default().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+        Ok(Server { child, base: format!("http://{addr}") })
+    }
+
+    /// Resident and peak resident memory, in MiB, from `/proc`.
+    pub fn memory_mib(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+                .map_or(0.0, |kb| kb / 1024.0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,228 @@
+//! The foundation's benchmark: generate users, groups and memberships through the store, then
+//! measure listing (first page, deep page, by group, by prefix) and login over HTTP.
+
+use crate::server::Server;
+use crate::stats::{ms, summarise};
+use anyhow::{Context, Result};
+use roster_core::model::{Group, GroupKind, GroupLevel, Membership, User, UserKind, UserStatus};
+use roster_core::password::PasswordHasher;
+use roster_core::{new_id, now, Ctx, Id, Service, ServiceSettings};
+use roster_store_sqlite::SqliteStore;
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+const FIRST: [&str; 16] = [
+    "ada", "alan", "grace", "edsger", "barbara", "donald", "margaret", "ken", "frances", "dennis", "radia", "tony",
+    "katherine", "john", "hedy", "niklaus",
+];
+const LAST: [&str; 16] = [
+    "lovelace", "turing", "hopper", "dijkstra", "liskov", "knuth", "hamilton", "thompson", "allen", "ritchie",
+    "perlman", "hoare", "johnson", "backus", "lamarr", "wirth",
+];
+/// Rows per write transaction while generating.
+const BATCH: u64 = 20_000;
+
+/// Runs the benchmark for each size and returns the markdown section.
+pub async fn run(sizes: &[u64], requests: usize) -> Result<String> {
+    let mut out = String::new();
+    writeln!(out, "## Users, groups and listing (issue 2)\n")?;
+    writeln!(out, "Machine: {}. Reproduce: `cargo build --release && cargo run --release -p roster-bench -- users`.\n", crate::report::machine())?;
+    writeln!(out, "Each size: N users in one tenant, N/100 groups, 3N memberships, generated through the store (no password hashing); then the real server over loopback HTTP, one client, keep-alive, {requests} requests per row, page size 50.\n")?;
+    writeln!(out, "| users | generate (s) | first page p50/p99 (ms) | 10,000 deep p50/p99 | by group p50/p99 | login prefix p50/p99 | name prefix p50/p99 | server RSS / peak (MiB) |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+    let mut login_line = String::new();
+    for &n in sizes {
+        let r = run_size(n, requests).await?;
+        writeln!(
+            out,
+            "| {n} | {:.1} | {} | {} | {} | {} | {} | {:.0} / {:.0} |",
+            r.generate.as_secs_f64(),
+            r.lists[0],
+            r.lists[1],
+            r.lists[2],
+            r.lists[3],
+            r.lists[4],
+            r.rss.0,
+            r.rss.1
+        )?;
+        login_line = r.login;
+    }
+    writeln!(out, "\n{login_line}")?;
+    Ok(out)
+}
+
+struct SizeResult {
+    generate: Duration,
+    lists: Vec<String>,
+    rss: (f64, f64),
+    login: String,
+}
+
+async fn run_size(n: u64, requests: usize) -> Result<SizeResult> {
+    let dir = std::env::temp_dir().join(format!("roster-bench-users-{n}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let store = Arc::new(SqliteStore::open(&dir.join("roster.db")).await?);
+    store.migrate().await?;
+    let service = Service::new(store.clone(), PasswordHasher::default(), ServiceSettings::default());
+    service.bootstrap("admin", Some(ADMIN_PASSWORD)).await?;
+    let tenant = service.create_tenant(&Ctx::system(), "Bench").await?;
+    eprintln!("generating {n} users …");
+    let started = Instant::now();
+    let groups = generate(&store, tenant.id, n).await?;
+    let generate = started.elapsed();
+    eprintln!("generated in {:.1}s", generate.as_secs_f64());
+    drop(service);
+    drop(store);
+
+    let server = Server::start(&dir, ADMIN_PASSWORD)?;
+    let http = reqwest::Client::new();
+    let token = login(&http, &server.base, "admin", ADMIN_PASSWORD).await?.context("admin login")?;
+    let get = |path: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", server.base);
+        let token = token.clone();
+        async move {
+            let t = Instant::now();
+            let res = http.get(url).bearer_auth(token).send().await?;
+            anyhow::ensure!(res.status().is_success(), "{}", res.status());
+            let body: Value = res.json().await?;
+            Ok::<_, anyhow::Error>((t.elapsed(), body))
+        }
+    };
+    // Warm up, and find the cursor 10,000 rows deep.
+    let mut cursor = String::new();
+    for _ in 0..(10_000 / 1000).min(n / 1000) {
+        let (_, body) = get(format!("/api/v1/users?limit=1000&cursor={cursor}")).await?;
+        cursor = body["next_cursor"].as_str().unwrap_or_default().to_string();
+    }
+    let mut lists = Vec::new();
+    let scenarios: [Box<dyn Fn(usize) -> String>; 5] = [
+        Box::new(|_| "/api/v1/users?limit=50".to_string()),
+        Box::new(|_| format!("/api/v1/users?limit=50&cursor={cursor}")),
+        Box::new(|i| format!("/api/v1/users?limit=50&group={}", groups[i * 7919 % groups.len()])),
+        Box::new(move |i| format!("/api/v1/users?limit=50&q=user{:05}", (i as u64 * 7919) % (n / 100).max(1))),
+        Box::new(|i| format!("/api/v1/users?limit=50&q={}", &LAST[i % LAST.len()][..4])),
+    ];
+    for scenario in &scenarios {
+        let mut samples = Vec::with_capacity(requests);
+        for i in 0..requests {
+            samples.push(get(scenario(i)).await?.0);
+        }
+        let s = summarise(&mut samples);
+        lists.push(format!("{} / {}", ms(s.p50), ms(s.p99)));
+    }
+
+    // Login cost beyond the hash: compare with the hash alone, measured in this process.
+    let hasher = PasswordHasher::with_parallelism(1);
+    let phc = hasher.hash(ADMIN_PASSWORD).await?;
+    let mut hash_samples = Vec::new();
+    let mut right = Vec::new();
+    let mut wrong = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        hasher.verify(ADMIN_PASSWORD, Some(phc.clone())).await?;
+        hash_samples.push(t.elapsed());
+        let t = Instant::now();
+        login(&http, &server.base, "admin", ADMIN_PASSWORD).await?.context("login")?;
+        right.push(t.elapsed());
+        let t = Instant::now();
+        anyhow::ensure!(login(&http, &server.base, "admin", "wrong-password-xyz").await?.is_none());
+        wrong.push(t.elapsed());
+    }
+    let (h, r, w) = (summarise(&mut hash_samples).p50, summarise(&mut right).p50, summarise(&mut wrong).p50);
+    let login = format!(
+        "Login at {n} users (p50 of 20): one Argon2id verification alone {} ms; right password {} ms (+{} ms); wrong password {} ms (+{} ms).",
+        ms(h),
+        ms(r),
+        ms(r.saturating_sub(h)),
+        ms(w),
+        ms(w.saturating_sub(h))
+    );
+    let rss = server.memory_mib();
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(SizeResult { generate, lists, rss, login })
+}
+
+async fn login(http: &reqwest::Client, base: &str, login: &str, password: &str) -> Result<Option<String>> {
+    let res = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await?;
+    if !res.status().is_success() {
+        return Ok(None);
+    }
+    let body: Value = res.json().await?;
+    Ok(body["token"].as_str().map(str::to_string))
+}
+
+/// Writes `n` users, `n / 100` groups and `3n` memberships in batched transactions.
+async fn generate(store: &SqliteStore, tenant: Id, n: u64) -> Result<Vec<Id>> {
+    use roster_core::store::Store;
+    let at = now();
+    let group_count = (n / 100).max(3);
+    let mut groups = Vec::with_capacity(group_count as usize);
+    let mut tx = store.write().await?;
+    for g in 0..group_count {
+        let group = Group {
+            id: new_id(),
+            tenant,
+            owner: tenant,
+            name: format!("group {g:06}"),
+            description: String::new(),
+            level: GroupLevel::Org,
+            kind: GroupKind::Custom,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        tx.insert_group(&group).await?;
+        groups.push(group.id);
+    }
+    tx.commit().await?;
+    let mut i = 0;
+    while i < n {
+        let mut tx = store.write().await?;
+        for j in i..(i + BATCH).min(n) {
+            let login = format!("user{j:07}");
+            let user = User {
+                id: new_id(),
+                tenant,
+                owner: tenant,
+                email: Some(format!("{login}@bench.example")),
+                login,
+                email_verified: false,
+                first_name: Some(FIRST[(j % 16) as usize].to_string()),
+                last_name: Some(LAST[(j / 16 % 16) as usize].to_string()),
+                phone: None,
+                kind: UserKind::Internal,
+                status: UserStatus::Active,
+                must_change_password: false,
+                version: 1,
+                created_at: at,
+                updated_at: at,
+            };
+            tx.insert_user(&user, None).await?;
+            for k in [7u64, 13, 31] {
+                let g = groups[((j * k + k) % group_count) as usize];
+                tx.upsert_membership(&Membership {
+                    group: g,
+                    user: user.id,
+                    tenant,
+                    valid_from: None,
+                    valid_until: None,
+                    created_at: at,
+                })
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        i += BATCH;
+    }
+    Ok(groups)
+}

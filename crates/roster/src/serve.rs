@@ -1,0 +1,90 @@
+//! `roster serve` and `roster verify`.
+
+use crate::config::Config;
+use crate::store_open;
+use anyhow::{Context, Result};
+use roster_api::{app, AppState};
+use roster_core::password::PasswordHasher;
+use roster_core::service::DEMO_PASSWORD;
+use roster_core::{Service, ServiceSettings};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+/// Starts the server and runs until interrupted.
+pub async fn run(config: Config, demo: bool) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).context("log: not a valid filter")?)
+        .with_writer(std::io::stderr)
+        .init();
+    let store = store_open::open(&config).await?;
+    store.migrate().await.context("migrating the database")?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let settings = ServiceSettings {
+        public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
+        session_idle: chrono::Duration::minutes(config.session_idle_minutes),
+        session_lifetime: chrono::Duration::hours(config.session_lifetime_hours),
+        ..ServiceSettings::default()
+    };
+    let service = Service::new(Arc::new(store), PasswordHasher::default(), settings);
+    let boot = service
+        .bootstrap(&config.admin_login, config.admin_password.as_deref())
+        .await
+        .context("creating the system administrator")?;
+    if boot.created_admin {
+        tracing::info!(login = %config.admin_login, "created the system administrator");
+    }
+    if let Some(url) = boot.setup_url {
+        println!("Set up roster: open this one-time link to choose the password of '{}':", config.admin_login);
+        println!("  {url}");
+    }
+    if demo {
+        if let Some(login) = service.load_demo().await.context("loading the demo tenant")? {
+            println!("Demo tenant loaded: sign in as '{login}' with password '{DEMO_PASSWORD}'.");
+        }
+    }
+    let state = AppState { service, secure_cookies: config.secure_cookies };
+    tracing::info!("listening on {addr}");
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serving")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Checks the database and reports every problem; fails when there is any.
+pub async fn verify(config: Config) -> Result<()> {
+    let store = store_open::open(&config).await?;
+    let service = Service::new(Arc::new(store), PasswordHasher::default(), ServiceSettings::default());
+    let problems = service.verify().await?;
+    if problems.is_empty() {
+        println!("the database is consistent");
+        return Ok(());
+    }
+    for p in &problems {
+        println!("problem: {p}");
+    }
+    anyhow::bail!("{} consistency problem(s) found", problems.len())
+}

@@ -1,0 +1,220 @@
+//! Test harness: starts the real `roster` binary on port 0 with a fresh database and talks to
+//! it over HTTP like any client.
+#![allow(dead_code)]
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+/// The system administrator's password in every test server.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// A password good enough for test users.
+pub const PASSWORD: &str = "user-password-for-tests";
+
+/// A running roster server with its own data directory.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    /// Everything the server printed (stdout and stderr).
+    pub output: Arc<Mutex<String>>,
+    pub http: reqwest::Client,
+}
+
+/// A response: status, headers and JSON body (Null when empty).
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Res {
+    /// The error code of an error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    /// The ETag header.
+    pub fn etag(&self) -> String {
+        self.headers.get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    }
+    /// The `id` field of the body.
+    pub fn id(&self) -> String {
+        self.body["id"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+impl Server {
+    /// Starts a server with the system administrator `admin` / [`ADMIN_PASSWORD`].
+    pub fn start() -> Server {
+        Self::start_with(&[("ROSTER_ADMIN_PASSWORD", ADMIN_PASSWORD)], &[])
+    }
+
+    /// Starts a server with extra environment variables and arguments to `serve`.
+    pub fn start_with(env: &[(&str, &str)], args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_roster"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .args(args)
+            .env_remove("ROSTER_ADMIN_PASSWORD")
+            .env("ROSTER_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start roster");
+        let output = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel::<String>();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = output.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    output.lock().unwrap().push_str(&line);
+                    output.lock().unwrap().push('\n');
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        let addr = loop {
+            let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+                panic!("roster did not start; it printed:\n{}", output.lock().unwrap())
+            });
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        let http = reqwest::Client::builder().cookie_store(false).build().unwrap();
+        Server { child, base: format!("http://{addr}"), dir, output, http }
+    }
+
+    /// A request with an optional bearer token and JSON body.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    /// As [`Server::call`], with extra headers.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+    pub async fn delete(&self, path: &str, token: &str) -> Res {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Logs in and returns the session token; panics on failure.
+    pub async fn login(&self, login: &str, password: &str) -> String {
+        let r = self
+            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": login, "password": password})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "login {login}: {}", r.body);
+        r.body["token"].as_str().unwrap().to_string()
+    }
+
+    /// The system administrator's session token.
+    pub async fn admin(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a tenant and returns its id.
+    pub async fn tenant(&self, admin: &str, name: &str) -> String {
+        let r = self.post("/api/v1/tenants", admin, json!({"name": name})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.id()
+    }
+
+    /// The predefined group of `kind` owned by `owner`.
+    pub async fn predefined_group(&self, token: &str, owner: &str, kind: &str) -> String {
+        let r = self.get(&format!("/api/v1/groups?owner={owner}"), token).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body["items"].as_array().unwrap().iter().find(|g| g["kind"] == kind).expect("predefined group")["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Creates an active user owned by `owner` (in `groups`) and returns its id.
+    pub async fn user(&self, token: &str, owner: &str, login: &str, groups: &[&str]) -> String {
+        let r = self
+            .post(
+                "/api/v1/users",
+                token,
+                json!({"login": login, "email": format!("{login}@example.com"), "owner": owner, "password": PASSWORD, "groups": groups}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.id()
+    }
+
+    /// Creates a tenant with an administrator and returns (tenant id, admin token).
+    pub async fn tenant_with_admin(&self, admin: &str, name: &str) -> (String, String) {
+        let tenant = self.tenant(admin, name).await;
+        let admins = self.predefined_group(admin, &tenant, "administrators").await;
+        let login = format!("{}-admin", name.to_lowercase().replace(' ', "-"));
+        self.user(admin, &tenant, &login, &[&admins]).await;
+        let token = self.login(&login, PASSWORD).await;
+        (tenant, token)
+    }
+
+    /// Runs `roster verify` on this server's database; returns (success, output).
+    pub fn verify(&self) -> (bool, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_roster"))
+            .args(["verify", "--data-dir"])
+            .arg(self.dir.path().join("data"))
+            .output()
+            .expect("run roster verify");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), text)
+    }
+
+    /// Asserts that `roster verify` finds the database consistent.
+    pub fn assert_consistent(&self) {
+        let (ok, text) = self.verify();
+        assert!(ok, "roster verify failed:\n{text}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
