@@ -2,6 +2,8 @@
 //! authorisation rules and the store contract. It knows no HTTP and no SQL.
 
 pub mod authz;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod error;
 pub mod ids;
 pub mod model;

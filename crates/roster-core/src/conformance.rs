@@ -1,0 +1,1750 @@
+//! The store conformance suite: what every implementation of [`Store`] must do, as async test
+//! functions that take a freshly migrated, empty store and panic on failure.
+//!
+//! A store crate runs the whole suite with [`conformance_tests!`](crate::conformance_tests),
+//! which expands to one `#[tokio::test]` per function (so that crate needs `tokio` with the
+//! `macros` and `rt` features):
+//!
+//! ```ignore
+//! roster_core::conformance_tests!(my_store_fixture());
+//! ```
+//!
+//! where `my_store_fixture()` is a future yielding a [`Fixture`]. No test relies on what another
+//! one left behind, and each inserts the system root itself (the store never creates it).
+
+use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
+use crate::model::*;
+use crate::page::PageReq;
+use crate::store::{Store, StoreError, StoreTx, TenantScope};
+use chrono::TimeDelta;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// A freshly migrated, empty store for one test, with whatever must live as long as it (such
+/// as the temporary folder of its database file).
+pub trait Fixture {
+    /// The store under test.
+    fn store(&self) -> &dyn Store;
+}
+
+/// Expands to one `#[tokio::test]` per conformance test, each on its own store made by the
+/// given expression: a future (evaluated once per test) whose output is a [`Fixture`].
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            org_nodes_round_trip,
+            org_query_filters,
+            subtree_and_in_use,
+            delete_org_node_removes_predefined_groups,
+            users_round_trip,
+            unique_login_is_case_insensitive,
+            user_query_filters,
+            groups_round_trip,
+            group_query_filters,
+            memberships_round_trip,
+            delete_user_removes_memberships_and_tokens,
+            delete_group_removes_memberships,
+            tokens_round_trip,
+            audit_newest_first_with_filters,
+            tenant_scoping,
+            lists_page_in_id_order,
+            rollback_on_drop,
+            read_is_a_snapshot,
+            read_rejects_writes,
+            writers_take_turns,
+            consistency_problems_found,
+        );
+    };
+    (@each $make:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let fixture = $make.await;
+                $crate::conformance::$name($crate::conformance::Fixture::store(&fixture)).await;
+            }
+        )+
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------------------------
+
+const ALL: TenantScope = TenantScope::All;
+
+fn first(limit: u32) -> PageReq {
+    PageReq { after: None, limit }
+}
+
+fn after(id: Id, limit: u32) -> PageReq {
+    PageReq {
+        after: Some(id),
+        limit,
+    }
+}
+
+fn later(seconds: i64) -> Timestamp {
+    now() + TimeDelta::seconds(seconds)
+}
+
+async fn write(store: &dyn Store) -> Box<dyn StoreTx> {
+    store.write().await.expect("begin a write transaction")
+}
+
+async fn read(store: &dyn Store) -> Box<dyn StoreTx> {
+    store.read().await.expect("begin a read transaction")
+}
+
+async fn commit(tx: Box<dyn StoreTx>) {
+    tx.commit().await.expect("commit");
+}
+
+fn root_node() -> OrgNode {
+    let at = now();
+    OrgNode {
+        id: SYSTEM_NODE_ID,
+        kind: OrgKind::System,
+        name: "System".into(),
+        parent: None,
+        tenant: SYSTEM_NODE_ID,
+        path: vec![SYSTEM_NODE_ID],
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn child_node(parent: &OrgNode, kind: OrgKind, name: &str) -> OrgNode {
+    let id = new_id();
+    let mut path = parent.path.clone();
+    path.push(id);
+    let at = now();
+    OrgNode {
+        id,
+        kind,
+        name: name.into(),
+        parent: Some(parent.id),
+        tenant: if kind == OrgKind::Tenant {
+            id
+        } else {
+            parent.tenant
+        },
+        path,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn user_of(owner: &OrgNode, login: &str) -> User {
+    let at = now();
+    User {
+        id: new_id(),
+        tenant: owner.tenant,
+        owner: owner.id,
+        login: login.into(),
+        email: None,
+        email_verified: false,
+        first_name: None,
+        last_name: None,
+        phone: None,
+        kind: UserKind::Internal,
+        status: UserStatus::Active,
+        must_change_password: false,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn group_of(owner: &OrgNode, kind: GroupKind, name: &str) -> Group {
+    let at = now();
+    Group {
+        id: new_id(),
+        tenant: owner.tenant,
+        owner: owner.id,
+        name: name.into(),
+        description: String::new(),
+        level: GroupLevel::Org,
+        kind,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn membership(group: &Group, user: &User) -> Membership {
+    Membership {
+        group: group.id,
+        user: user.id,
+        tenant: user.tenant,
+        valid_from: None,
+        valid_until: None,
+        created_at: now(),
+    }
+}
+
+fn token_of(user: &User, kind: TokenKind) -> TokenRecord {
+    let at = now();
+    TokenRecord {
+        id: new_id(),
+        user: user.id,
+        tenant: user.tenant,
+        kind,
+        name: None,
+        created_at: at,
+        expires_at: at + TimeDelta::hours(1),
+        last_used_at: at,
+    }
+}
+
+fn event(tenant: Id, action: &str, time: Timestamp) -> AuditEvent {
+    AuditEvent {
+        id: new_id(),
+        time,
+        tenant,
+        actor: None,
+        impersonator: None,
+        action: action.into(),
+        target: None,
+        summary: serde_json::json!({}),
+        request_id: None,
+        address: None,
+    }
+}
+
+/// The predefined groups an org node must have.
+fn predefined_groups(node: &OrgNode) -> Vec<Group> {
+    let kinds: &[GroupKind] = match node.kind {
+        OrgKind::Tenant => &[GroupKind::Administrators, GroupKind::Users, GroupKind::All],
+        OrgKind::Customer => &[GroupKind::Administrators, GroupKind::Users],
+        OrgKind::System => &[],
+    };
+    kinds
+        .iter()
+        .map(|&k| group_of(node, k, &format!("{} {}", node.name, k.as_str())))
+        .collect()
+}
+
+/// Inserts a node with its predefined groups.
+async fn add_node(tx: &mut dyn StoreTx, node: &OrgNode) {
+    tx.insert_org_node(node).await.expect("insert org node");
+    for g in predefined_groups(node) {
+        tx.insert_group(&g).await.expect("insert predefined group");
+    }
+}
+
+/// A consistent little world: the root, tenants A and B, and a customer of A, each with their
+/// predefined groups.
+struct World {
+    root: OrgNode,
+    a: OrgNode,
+    b: OrgNode,
+    customer: OrgNode,
+}
+
+async fn seed(store: &dyn Store) -> World {
+    let root = root_node();
+    let a = child_node(&root, OrgKind::Tenant, "Tenant A");
+    let b = child_node(&root, OrgKind::Tenant, "Tenant B");
+    let customer = child_node(&a, OrgKind::Customer, "Customer of A");
+    let mut tx = write(store).await;
+    for node in [&root, &a, &b, &customer] {
+        add_node(tx.as_mut(), node).await;
+    }
+    commit(tx).await;
+    World {
+        root,
+        a,
+        b,
+        customer,
+    }
+}
+
+/// Inserts users in one committed transaction.
+async fn add_users(store: &dyn Store, users: &[&User]) {
+    let mut tx = write(store).await;
+    for u in users {
+        tx.insert_user(u, None).await.expect("insert user");
+    }
+    commit(tx).await;
+}
+
+fn ids<T>(rows: &[T], id: impl Fn(&T) -> Id) -> Vec<Id> {
+    rows.iter().map(id).collect()
+}
+
+fn user_ids(rows: &[User]) -> Vec<Id> {
+    ids(rows, |u| u.id)
+}
+
+fn group_ids(rows: &[Group]) -> Vec<Id> {
+    ids(rows, |g| g.id)
+}
+
+fn node_ids(rows: &[OrgNode]) -> Vec<Id> {
+    ids(rows, |n| n.id)
+}
+
+fn sorted(mut ids: Vec<Id>) -> Vec<Id> {
+    ids.sort();
+    ids
+}
+
+async fn list_users(tx: &mut dyn StoreTx, scope: TenantScope, query: UserQuery) -> Vec<Id> {
+    user_ids(
+        &tx.list_users(scope, &query, first(100))
+            .await
+            .expect("list users"),
+    )
+}
+
+async fn list_groups(tx: &mut dyn StoreTx, scope: TenantScope, query: GroupQuery) -> Vec<Id> {
+    group_ids(
+        &tx.list_groups(scope, &query, first(100))
+            .await
+            .expect("list groups"),
+    )
+}
+
+async fn list_nodes(tx: &mut dyn StoreTx, scope: TenantScope, query: OrgQuery) -> Vec<Id> {
+    node_ids(
+        &tx.list_org_nodes(scope, &query, first(100))
+            .await
+            .expect("list org nodes"),
+    )
+}
+
+/// Ids that name nothing, to pad id lists past any bound-parameter limit.
+fn unknown_ids(n: usize) -> Vec<Id> {
+    (0..n).map(|_| new_id()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Org tree
+// ---------------------------------------------------------------------------------------------
+
+/// Nodes read back equal; updates write name, version and `updated_at`; sibling names are
+/// unique case-insensitively.
+pub async fn org_nodes_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let mut tx = read(store).await;
+    for node in [&w.root, &w.a, &w.b, &w.customer] {
+        assert_eq!(
+            tx.get_org_node(ALL, node.id).await.unwrap().as_ref(),
+            Some(node)
+        );
+    }
+    assert_eq!(tx.get_org_node(ALL, new_id()).await.unwrap(), None);
+    drop(tx);
+
+    let mut renamed = w.customer.clone();
+    renamed.name = "Renamed Customer".into();
+    renamed.version = 2;
+    renamed.updated_at = later(5);
+    let mut tx = write(store).await;
+    tx.update_org_node(&renamed).await.unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_org_node(ALL, renamed.id).await.unwrap(),
+        Some(renamed.clone())
+    );
+    drop(tx);
+
+    let mut tx = write(store).await;
+    let clash = child_node(&w.root, OrgKind::Tenant, "TENANT a");
+    match tx.insert_org_node(&clash).await {
+        Err(StoreError::Unique("name")) => {}
+        other => panic!("a sibling with the same name (any case) must be refused: {other:?}"),
+    }
+    drop(tx);
+    let mut tx = write(store).await;
+    let cousin = child_node(&w.customer, OrgKind::Customer, "Tenant A");
+    tx.insert_org_node(&cousin)
+        .await
+        .expect("the same name below another parent is fine");
+    commit(tx).await;
+}
+
+/// Org listing by kind, parent, subtrees and name prefix.
+pub async fn org_query_filters(store: &dyn Store) {
+    let w = seed(store).await;
+    let deep = child_node(&w.customer, OrgKind::Customer, "Deep");
+    let mut tx = write(store).await;
+    add_node(tx.as_mut(), &deep).await;
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let tx = tx.as_mut();
+    let q = |f: fn(&mut OrgQuery)| {
+        let mut q = OrgQuery::default();
+        f(&mut q);
+        q
+    };
+    assert_eq!(
+        list_nodes(tx, ALL, OrgQuery::default()).await,
+        sorted(vec![w.root.id, w.a.id, w.b.id, w.customer.id, deep.id])
+    );
+    assert_eq!(
+        list_nodes(tx, ALL, q(|q| q.kind = Some(OrgKind::Tenant))).await,
+        sorted(vec![w.a.id, w.b.id])
+    );
+    let by_parent = OrgQuery {
+        parent: Some(w.a.id),
+        ..OrgQuery::default()
+    };
+    assert_eq!(list_nodes(tx, ALL, by_parent).await, vec![w.customer.id]);
+    let within = |nodes: Vec<Id>| OrgQuery {
+        within: Some(nodes),
+        ..OrgQuery::default()
+    };
+    assert_eq!(
+        list_nodes(tx, ALL, within(vec![w.a.id])).await,
+        sorted(vec![w.a.id, w.customer.id, deep.id])
+    );
+    assert_eq!(
+        list_nodes(tx, ALL, within(vec![w.customer.id, w.a.id, w.b.id])).await,
+        sorted(vec![w.a.id, w.b.id, w.customer.id, deep.id]),
+        "overlapping subtrees list each node once"
+    );
+    assert_eq!(
+        list_nodes(tx, ALL, within(vec![deep.id])).await,
+        vec![deep.id]
+    );
+    assert!(list_nodes(tx, ALL, within(vec![])).await.is_empty());
+    assert!(list_nodes(tx, ALL, within(vec![new_id()])).await.is_empty());
+    let mut many = unknown_ids(600);
+    many.push(w.customer.id);
+    assert_eq!(
+        list_nodes(tx, ALL, within(many)).await,
+        sorted(vec![w.customer.id, deep.id])
+    );
+    let prefix = |p: &str| OrgQuery {
+        name_prefix: Some(p.into()),
+        ..OrgQuery::default()
+    };
+    assert_eq!(
+        list_nodes(tx, ALL, prefix("tenant")).await,
+        sorted(vec![w.a.id, w.b.id])
+    );
+    assert_eq!(list_nodes(tx, ALL, prefix("tenant b")).await, vec![w.b.id]);
+    assert_eq!(list_nodes(tx, ALL, prefix("de")).await, vec![deep.id]);
+    assert!(list_nodes(tx, ALL, prefix("x")).await.is_empty());
+    let combined = OrgQuery {
+        kind: Some(OrgKind::Customer),
+        within: Some(vec![w.a.id]),
+        name_prefix: Some("cust".into()),
+        ..OrgQuery::default()
+    };
+    assert_eq!(list_nodes(tx, ALL, combined).await, vec![w.customer.id]);
+}
+
+/// Subtrees include the node itself; a node is in use while it holds child nodes, users or
+/// custom groups, and predefined groups alone do not count.
+pub async fn subtree_and_in_use(store: &dyn Store) {
+    let w = seed(store).await;
+    let deep = child_node(&w.customer, OrgKind::Customer, "Deep");
+    let mut tx = write(store).await;
+    add_node(tx.as_mut(), &deep).await;
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    let set = |v: Vec<Id>| v.into_iter().collect::<BTreeSet<_>>();
+    assert_eq!(
+        set(tx.subtree_ids(w.a.id).await.unwrap()),
+        set(vec![w.a.id, w.customer.id, deep.id])
+    );
+    assert_eq!(
+        set(tx.subtree_ids(w.customer.id).await.unwrap()),
+        set(vec![w.customer.id, deep.id])
+    );
+    assert_eq!(tx.subtree_ids(w.b.id).await.unwrap(), vec![w.b.id]);
+    assert_eq!(tx.subtree_ids(SYSTEM_NODE_ID).await.unwrap().len(), 5);
+    assert!(tx.subtree_ids(new_id()).await.unwrap().is_empty());
+
+    assert!(
+        tx.org_node_in_use(w.customer.id).await.unwrap(),
+        "has a child"
+    );
+    assert!(
+        !tx.org_node_in_use(deep.id).await.unwrap(),
+        "only predefined groups"
+    );
+    let u = user_of(&deep, "deep-user");
+    tx.insert_user(&u, None).await.unwrap();
+    assert!(tx.org_node_in_use(deep.id).await.unwrap(), "owns a user");
+    tx.delete_user(u.id).await.unwrap();
+    assert!(!tx.org_node_in_use(deep.id).await.unwrap());
+    let g = group_of(&deep, GroupKind::Custom, "Custom");
+    tx.insert_group(&g).await.unwrap();
+    assert!(
+        tx.org_node_in_use(deep.id).await.unwrap(),
+        "owns a custom group"
+    );
+    tx.delete_group(g.id).await.unwrap();
+    assert!(!tx.org_node_in_use(deep.id).await.unwrap());
+}
+
+/// Deleting a node takes its predefined groups (and their memberships) with it.
+pub async fn delete_org_node_removes_predefined_groups(store: &dyn Store) {
+    let w = seed(store).await;
+    let deep = child_node(&w.customer, OrgKind::Customer, "Deep");
+    let member = user_of(&w.customer, "member");
+    let mut tx = write(store).await;
+    add_node(tx.as_mut(), &deep).await;
+    tx.insert_user(&member, None).await.unwrap();
+    let users = tx
+        .predefined_group(deep.id, GroupKind::Users)
+        .await
+        .unwrap()
+        .expect("the Users group of the new node");
+    tx.upsert_membership(&membership(&users, &member))
+        .await
+        .unwrap();
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    tx.delete_org_node(deep.id).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_org_node(ALL, deep.id).await.unwrap(), None);
+    assert_eq!(tx.get_group(ALL, users.id).await.unwrap(), None);
+    for kind in [GroupKind::Administrators, GroupKind::Users] {
+        assert_eq!(tx.predefined_group(deep.id, kind).await.unwrap(), None);
+    }
+    assert!(tx.memberships_of_user(member.id).await.unwrap().is_empty());
+    assert_eq!(
+        tx.consistency_problems().await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+// ---------------------------------------------------------------------------------------------
+
+/// Every field of a user survives insert, update and read; logins are found in any case; the
+/// password hash is kept apart.
+pub async fn users_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let full = User {
+        email: Some("Alice.Liddell@Example.org".into()),
+        email_verified: true,
+        first_name: Some("Alice".into()),
+        last_name: Some("Liddell".into()),
+        phone: Some("+44 20 7946 0000".into()),
+        kind: UserKind::External,
+        status: UserStatus::Disabled,
+        must_change_password: true,
+        version: 3,
+        updated_at: later(1),
+        ..user_of(&w.customer, "Alice")
+    };
+    let bare = User {
+        status: UserStatus::Pending,
+        ..user_of(&w.a, "bare")
+    };
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+    let mut tx = write(store).await;
+    tx.insert_user(&full, Some(hash)).await.unwrap();
+    tx.insert_user(&bare, None).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_user(ALL, full.id).await.unwrap(), Some(full.clone()));
+    assert_eq!(tx.get_user(ALL, bare.id).await.unwrap(), Some(bare.clone()));
+    assert_eq!(tx.get_user(ALL, new_id()).await.unwrap(), None);
+    assert_eq!(
+        tx.get_user_by_login("aLICE").await.unwrap(),
+        Some(full.clone())
+    );
+    assert_eq!(tx.get_user_by_login("nobody").await.unwrap(), None);
+    assert_eq!(
+        tx.password_hash(full.id).await.unwrap().as_deref(),
+        Some(hash)
+    );
+    assert_eq!(tx.password_hash(bare.id).await.unwrap(), None);
+    drop(tx);
+
+    let changed = User {
+        login: "Alice2".into(),
+        email: None,
+        email_verified: false,
+        first_name: Some("Alicia".into()),
+        last_name: None,
+        phone: None,
+        kind: UserKind::Internal,
+        status: UserStatus::Active,
+        must_change_password: false,
+        version: 4,
+        updated_at: later(2),
+        ..full.clone()
+    };
+    let mut tx = write(store).await;
+    tx.update_user(&changed).await.unwrap();
+    tx.set_password_hash(bare.id, Some("new-hash"))
+        .await
+        .unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_user(ALL, full.id).await.unwrap(),
+        Some(changed.clone())
+    );
+    assert_eq!(
+        tx.password_hash(full.id).await.unwrap().as_deref(),
+        Some(hash),
+        "update_user leaves the password hash alone"
+    );
+    assert_eq!(
+        tx.password_hash(bare.id).await.unwrap().as_deref(),
+        Some("new-hash")
+    );
+    assert_eq!(tx.get_user_by_login("alice").await.unwrap(), None);
+    assert_eq!(
+        tx.get_user_by_login("ALICE2").await.unwrap(),
+        Some(changed.clone())
+    );
+    let found = tx
+        .list_users(
+            ALL,
+            &UserQuery {
+                prefix: Some("alicia".into()),
+                ..UserQuery::default()
+            },
+            first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found, vec![changed], "search columns follow updates");
+    drop(tx);
+
+    let mut tx = write(store).await;
+    tx.set_password_hash(full.id, None).await.unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.password_hash(full.id).await.unwrap(), None);
+}
+
+/// Logins are unique install-wide, ignoring case.
+pub async fn unique_login_is_case_insensitive(store: &dyn Store) {
+    let w = seed(store).await;
+    add_users(store, &[&user_of(&w.a, "Bob")]).await;
+    let mut tx = write(store).await;
+    match tx.insert_user(&user_of(&w.b, "bOB"), None).await {
+        Err(StoreError::Unique("login")) => {}
+        other => panic!("a login differing only in case must be refused: {other:?}"),
+    }
+    drop(tx);
+    let taken = user_of(&w.b, "other");
+    add_users(store, &[&taken]).await;
+    let mut tx = write(store).await;
+    let renamed = User {
+        login: "BOB".into(),
+        ..taken
+    };
+    match tx.update_user(&renamed).await {
+        Err(StoreError::Unique("login")) => {}
+        other => panic!("renaming onto a taken login must be refused: {other:?}"),
+    }
+}
+
+/// Every user filter, alone and combined.
+pub async fn user_query_filters(store: &dyn Store) {
+    let w = seed(store).await;
+    let alice = user_of(&w.a, "alice");
+    let alias = User {
+        email: Some("ALIas@mail.org".into()),
+        status: UserStatus::Pending,
+        ..user_of(&w.customer, "b2")
+    };
+    let alina = User {
+        first_name: Some("Alina".into()),
+        status: UserStatus::Disabled,
+        ..user_of(&w.customer, "c3")
+    };
+    let alibert = User {
+        last_name: Some("Alibert".into()),
+        ..user_of(&w.a, "d4")
+    };
+    let bob = User {
+        email: Some("bob@x.org".into()),
+        first_name: Some("Bob".into()),
+        last_name: Some("Smith".into()),
+        ..user_of(&w.a, "e5")
+    };
+    let other_tenant = User {
+        first_name: Some("Alistair".into()),
+        ..user_of(&w.b, "f6")
+    };
+    add_users(
+        store,
+        &[&alice, &alias, &alina, &alibert, &bob, &other_tenant],
+    )
+    .await;
+    let team = group_of(&w.a, GroupKind::Custom, "Team");
+    let mut tx = write(store).await;
+    tx.insert_group(&team).await.unwrap();
+    for u in [&alina, &alice] {
+        tx.upsert_membership(&membership(&team, u)).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let tx = tx.as_mut();
+    let a = TenantScope::Tenant(w.a.id);
+    let prefix = |p: &str| UserQuery {
+        prefix: Some(p.into()),
+        ..UserQuery::default()
+    };
+    assert_eq!(
+        list_users(tx, a, prefix("ali")).await,
+        vec![alice.id, alias.id, alina.id, alibert.id],
+        "login, email, first and last name prefixes"
+    );
+    assert_eq!(
+        list_users(tx, ALL, prefix("ali")).await,
+        vec![alice.id, alias.id, alina.id, alibert.id, other_tenant.id]
+    );
+    assert_eq!(list_users(tx, a, prefix("alias@")).await, vec![alias.id]);
+    assert_eq!(list_users(tx, a, prefix("smi")).await, vec![bob.id]);
+    assert_eq!(list_users(tx, a, prefix("bob")).await, vec![bob.id]);
+    assert!(list_users(tx, a, prefix("zz")).await.is_empty());
+    assert!(
+        list_users(tx, a, prefix("lice")).await.is_empty(),
+        "prefix, not substring"
+    );
+
+    let owner = UserQuery {
+        owner: Some(w.customer.id),
+        ..UserQuery::default()
+    };
+    assert_eq!(list_users(tx, a, owner).await, vec![alias.id, alina.id]);
+    let owner_in = |owners: Vec<Id>| UserQuery {
+        owner_in: Some(owners),
+        ..UserQuery::default()
+    };
+    assert_eq!(
+        list_users(tx, a, owner_in(vec![w.customer.id])).await,
+        vec![alias.id, alina.id]
+    );
+    assert_eq!(
+        list_users(tx, ALL, owner_in(vec![w.customer.id, w.b.id])).await,
+        vec![alias.id, alina.id, other_tenant.id]
+    );
+    assert!(list_users(tx, a, owner_in(vec![])).await.is_empty());
+    let mut many = unknown_ids(600);
+    many.push(w.customer.id);
+    assert_eq!(
+        list_users(tx, a, owner_in(many)).await,
+        vec![alias.id, alina.id],
+        "a long owner list"
+    );
+
+    let group = UserQuery {
+        group: Some(team.id),
+        ..UserQuery::default()
+    };
+    assert_eq!(
+        list_users(tx, a, group.clone()).await,
+        vec![alice.id, alina.id]
+    );
+    let page = tx.list_users(a, &group, after(alice.id, 10)).await.unwrap();
+    assert_eq!(user_ids(&page), vec![alina.id], "group filter pages too");
+    let active_members = UserQuery {
+        status: Some(UserStatus::Active),
+        ..group.clone()
+    };
+    assert_eq!(list_users(tx, a, active_members).await, vec![alice.id]);
+    assert!(list_users(tx, TenantScope::Tenant(w.b.id), group)
+        .await
+        .is_empty());
+
+    let status = |s: UserStatus| UserQuery {
+        status: Some(s),
+        ..UserQuery::default()
+    };
+    assert_eq!(
+        list_users(tx, a, status(UserStatus::Pending)).await,
+        vec![alias.id]
+    );
+    assert_eq!(
+        list_users(tx, a, status(UserStatus::Disabled)).await,
+        vec![alina.id]
+    );
+    assert_eq!(
+        list_users(tx, a, status(UserStatus::Active)).await,
+        vec![alice.id, alibert.id, bob.id]
+    );
+
+    let only = UserQuery {
+        only: Some(alibert.id),
+        ..UserQuery::default()
+    };
+    assert_eq!(list_users(tx, a, only.clone()).await, vec![alibert.id]);
+    let only_elsewhere = UserQuery {
+        owner: Some(w.customer.id),
+        ..only
+    };
+    assert!(list_users(tx, a, only_elsewhere).await.is_empty());
+
+    let combined = UserQuery {
+        owner_in: Some(vec![w.a.id]),
+        prefix: Some("ali".into()),
+        ..UserQuery::default()
+    };
+    assert_eq!(
+        list_users(tx, a, combined).await,
+        vec![alice.id, alibert.id]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups and memberships
+// ---------------------------------------------------------------------------------------------
+
+/// Groups read back equal; updates write name, description, version and `updated_at`; names
+/// are unique per owner, case-insensitively; predefined groups are found by kind.
+pub async fn groups_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let custom = Group {
+        description: "People who build things".into(),
+        ..group_of(&w.customer, GroupKind::Custom, "Builders")
+    };
+    let project = Group {
+        level: GroupLevel::Project,
+        ..group_of(&w.customer, GroupKind::Custom, "Project team")
+    };
+    let mut tx = write(store).await;
+    tx.insert_group(&custom).await.unwrap();
+    tx.insert_group(&project).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_group(ALL, custom.id).await.unwrap(),
+        Some(custom.clone())
+    );
+    assert_eq!(
+        tx.get_group(ALL, project.id).await.unwrap(),
+        Some(project.clone())
+    );
+    assert_eq!(tx.get_group(ALL, new_id()).await.unwrap(), None);
+    let all = tx
+        .predefined_group(w.a.id, GroupKind::All)
+        .await
+        .unwrap()
+        .expect("tenant A's All group");
+    assert_eq!((all.owner, all.kind), (w.a.id, GroupKind::All));
+    assert_eq!(tx.get_group(ALL, all.id).await.unwrap(), Some(all));
+    assert_eq!(
+        tx.predefined_group(w.customer.id, GroupKind::All)
+            .await
+            .unwrap(),
+        None
+    );
+    drop(tx);
+
+    let changed = Group {
+        name: "Makers".into(),
+        description: String::new(),
+        version: 2,
+        updated_at: later(3),
+        ..custom.clone()
+    };
+    let mut tx = write(store).await;
+    tx.update_group(&changed).await.unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_group(ALL, custom.id).await.unwrap(), Some(changed));
+    drop(tx);
+
+    let mut tx = write(store).await;
+    match tx
+        .insert_group(&group_of(&w.customer, GroupKind::Custom, "MAKERS"))
+        .await
+    {
+        Err(StoreError::Unique("name")) => {}
+        other => panic!("a group name differing only in case must be refused: {other:?}"),
+    }
+    drop(tx);
+    let mut tx = write(store).await;
+    tx.insert_group(&group_of(&w.a, GroupKind::Custom, "Makers"))
+        .await
+        .expect("the same name under another owner is fine");
+    commit(tx).await;
+}
+
+/// Every group filter.
+pub async fn group_query_filters(store: &dyn Store) {
+    let w = seed(store).await;
+    let alpha = group_of(&w.customer, GroupKind::Custom, "Alpha");
+    let alpine = group_of(&w.customer, GroupKind::Custom, "alpine");
+    let beta = group_of(&w.a, GroupKind::Custom, "Beta");
+    let member = user_of(&w.a, "member");
+    let mut tx = write(store).await;
+    for g in [&alpha, &alpine, &beta] {
+        tx.insert_group(g).await.unwrap();
+    }
+    tx.insert_user(&member, None).await.unwrap();
+    for g in [&beta, &alpha] {
+        tx.upsert_membership(&membership(g, &member)).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let tx = tx.as_mut();
+    let a = TenantScope::Tenant(w.a.id);
+    let mut customer_groups = Vec::new();
+    for kind in [GroupKind::Administrators, GroupKind::Users] {
+        let g = tx
+            .predefined_group(w.customer.id, kind)
+            .await
+            .unwrap()
+            .unwrap();
+        customer_groups.push(g.id);
+    }
+    customer_groups.extend([alpha.id, alpine.id]);
+    let owner = GroupQuery {
+        owner: Some(w.customer.id),
+        ..GroupQuery::default()
+    };
+    assert_eq!(
+        list_groups(tx, a, owner).await,
+        sorted(customer_groups.clone())
+    );
+    let owner_in = |owners: Vec<Id>| GroupQuery {
+        owner_in: Some(owners),
+        ..GroupQuery::default()
+    };
+    assert_eq!(
+        list_groups(tx, a, owner_in(vec![w.customer.id])).await,
+        sorted(customer_groups.clone())
+    );
+    assert!(list_groups(tx, a, owner_in(vec![])).await.is_empty());
+    let mut many = unknown_ids(600);
+    many.push(w.customer.id);
+    assert_eq!(
+        list_groups(tx, a, owner_in(many)).await,
+        sorted(customer_groups)
+    );
+    let of_member = GroupQuery {
+        member: Some(member.id),
+        ..GroupQuery::default()
+    };
+    assert_eq!(
+        list_groups(tx, a, of_member.clone()).await,
+        sorted(vec![alpha.id, beta.id])
+    );
+    let member_under_customer = GroupQuery {
+        owner: Some(w.customer.id),
+        ..of_member
+    };
+    assert_eq!(
+        list_groups(tx, a, member_under_customer).await,
+        vec![alpha.id]
+    );
+    let prefix = |p: &str| GroupQuery {
+        name_prefix: Some(p.into()),
+        ..GroupQuery::default()
+    };
+    assert_eq!(
+        list_groups(tx, a, prefix("alp")).await,
+        vec![alpha.id, alpine.id]
+    );
+    assert_eq!(list_groups(tx, a, prefix("alpha")).await, vec![alpha.id]);
+    assert!(list_groups(tx, a, prefix("gamma")).await.is_empty());
+    assert!(list_groups(tx, TenantScope::Tenant(w.b.id), prefix("alp"))
+        .await
+        .is_empty());
+}
+
+/// Memberships: upsert adds or replaces the validity window; listing by user and by group;
+/// removal reports whether there was one.
+pub async fn memberships_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let g1 = group_of(&w.a, GroupKind::Custom, "One");
+    let g2 = group_of(&w.a, GroupKind::Custom, "Two");
+    let users: Vec<User> = (0..3).map(|i| user_of(&w.a, &format!("u{i}"))).collect();
+    let mut tx = write(store).await;
+    for g in [&g1, &g2] {
+        tx.insert_group(g).await.unwrap();
+    }
+    for u in &users {
+        tx.insert_user(u, None).await.unwrap();
+        tx.upsert_membership(&membership(&g1, u)).await.unwrap();
+    }
+    let windowed = Membership {
+        valid_from: Some(now()),
+        valid_until: Some(later(3600)),
+        ..membership(&g2, &users[0])
+    };
+    tx.upsert_membership(&windowed).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_membership(g2.id, users[0].id).await.unwrap(),
+        Some(windowed.clone())
+    );
+    assert_eq!(tx.get_membership(g2.id, users[1].id).await.unwrap(), None);
+    let mine = tx.memberships_of_user(users[0].id).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|m| m.group).collect::<BTreeSet<_>>(),
+        BTreeSet::from([g1.id, g2.id])
+    );
+    let page1 = tx.list_memberships(g1.id, first(2)).await.unwrap();
+    assert_eq!(
+        ids(&page1, |m| m.user),
+        vec![users[0].id, users[1].id],
+        "ordered by user id"
+    );
+    let page2 = tx
+        .list_memberships(g1.id, after(users[1].id, 2))
+        .await
+        .unwrap();
+    assert_eq!(ids(&page2, |m| m.user), vec![users[2].id]);
+    drop(tx);
+
+    let rewindowed = Membership {
+        valid_from: None,
+        valid_until: Some(later(60)),
+        created_at: later(10),
+        ..windowed.clone()
+    };
+    let mut tx = write(store).await;
+    tx.upsert_membership(&rewindowed).await.unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_membership(g2.id, users[0].id).await.unwrap(),
+        Some(Membership {
+            created_at: windowed.created_at,
+            ..rewindowed
+        }),
+        "upsert replaces the window and keeps the creation time"
+    );
+    drop(tx);
+
+    let mut tx = write(store).await;
+    assert!(tx.delete_membership(g2.id, users[0].id).await.unwrap());
+    assert!(!tx.delete_membership(g2.id, users[0].id).await.unwrap());
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_membership(g2.id, users[0].id).await.unwrap(), None);
+    assert_eq!(tx.memberships_of_user(users[0].id).await.unwrap().len(), 1);
+}
+
+/// Deleting a user takes their memberships and tokens; their audit events stay.
+pub async fn delete_user_removes_memberships_and_tokens(store: &dyn Store) {
+    let w = seed(store).await;
+    let gone = user_of(&w.a, "gone");
+    let stays = user_of(&w.a, "stays");
+    let users = {
+        let mut tx = read(store).await;
+        tx.predefined_group(w.a.id, GroupKind::Users)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let session = token_of(&gone, TokenKind::Session);
+    let mut audit = event(w.a.id, "user.create", now());
+    audit.actor = Some(gone.id);
+    audit.target = Some(gone.id);
+    let mut tx = write(store).await;
+    for u in [&gone, &stays] {
+        tx.insert_user(u, Some("hash")).await.unwrap();
+        tx.upsert_membership(&membership(&users, u)).await.unwrap();
+    }
+    tx.insert_token(&session, b"gone-secret-hash")
+        .await
+        .unwrap();
+    tx.insert_audit(&audit).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    tx.delete_user(gone.id).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_user(ALL, gone.id).await.unwrap(), None);
+    assert_eq!(tx.get_user_by_login("gone").await.unwrap(), None);
+    assert_eq!(tx.get_membership(users.id, gone.id).await.unwrap(), None);
+    assert!(tx.memberships_of_user(gone.id).await.unwrap().is_empty());
+    let left = tx.list_memberships(users.id, first(10)).await.unwrap();
+    assert_eq!(ids(&left, |m| m.user), vec![stays.id]);
+    assert_eq!(
+        tx.get_token_by_hash(b"gone-secret-hash").await.unwrap(),
+        None
+    );
+    assert!(tx
+        .list_user_tokens(gone.id, TokenKind::Session)
+        .await
+        .unwrap()
+        .is_empty());
+    let kept = tx
+        .list_audit(
+            ALL,
+            &AuditQuery {
+                target: Some(gone.id),
+                ..AuditQuery::default()
+            },
+            first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, vec![audit], "audit events outlive the user");
+    assert_eq!(
+        tx.consistency_problems().await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+/// Deleting a group takes its memberships.
+pub async fn delete_group_removes_memberships(store: &dyn Store) {
+    let w = seed(store).await;
+    let doomed = group_of(&w.a, GroupKind::Custom, "Doomed");
+    let kept = group_of(&w.a, GroupKind::Custom, "Kept");
+    let u = user_of(&w.a, "member");
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    for g in [&doomed, &kept] {
+        tx.insert_group(g).await.unwrap();
+        tx.upsert_membership(&membership(g, &u)).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    tx.delete_group(doomed.id).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_group(ALL, doomed.id).await.unwrap(), None);
+    assert_eq!(tx.get_membership(doomed.id, u.id).await.unwrap(), None);
+    assert!(tx
+        .list_memberships(doomed.id, first(10))
+        .await
+        .unwrap()
+        .is_empty());
+    let left = tx.memberships_of_user(u.id).await.unwrap();
+    assert_eq!(ids(&left, |m| m.group), vec![kept.id]);
+    assert_eq!(tx.get_user(ALL, u.id).await.unwrap(), Some(u));
+    assert_eq!(
+        tx.consistency_problems().await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------------------------
+
+/// Tokens are found by hash, touched, listed by kind and deleted one by one or by kind.
+pub async fn tokens_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "holder");
+    let other = user_of(&w.a, "other");
+    let session = token_of(&u, TokenKind::Session);
+    let session2 = token_of(&u, TokenKind::Session);
+    let api = TokenRecord {
+        name: Some("CI deploy".into()),
+        ..token_of(&u, TokenKind::Api)
+    };
+    let activation = token_of(&u, TokenKind::Activation);
+    let others = token_of(&other, TokenKind::Session);
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    tx.insert_user(&other, None).await.unwrap();
+    for (t, hash) in [
+        (&session, b"h-session".as_slice()),
+        (&session2, b"h-session2"),
+        (&api, b"h-api"),
+        (&activation, b"h-activation"),
+        (&others, b"h-others"),
+    ] {
+        tx.insert_token(t, hash).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    match tx
+        .insert_token(&token_of(&u, TokenKind::Session), b"h-api")
+        .await
+    {
+        Err(StoreError::Unique(_)) => {}
+        other => panic!("a second token with the same hash must be refused: {other:?}"),
+    }
+    drop(tx);
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_token_by_hash(b"h-api").await.unwrap(),
+        Some(api.clone())
+    );
+    assert_eq!(
+        tx.get_token_by_hash(b"h-session").await.unwrap(),
+        Some(session.clone())
+    );
+    assert_eq!(tx.get_token_by_hash(b"h-unknown").await.unwrap(), None);
+    let sessions = tx.list_user_tokens(u.id, TokenKind::Session).await.unwrap();
+    assert_eq!(
+        sorted(ids(&sessions, |t| t.id)),
+        sorted(vec![session.id, session2.id])
+    );
+    assert_eq!(
+        tx.list_user_tokens(u.id, TokenKind::Api).await.unwrap(),
+        vec![api.clone()]
+    );
+    drop(tx);
+
+    let used = later(30);
+    let mut tx = write(store).await;
+    tx.touch_token(session.id, used).await.unwrap();
+    assert!(tx.delete_token(api.id).await.unwrap());
+    assert!(!tx.delete_token(api.id).await.unwrap());
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_token_by_hash(b"h-session").await.unwrap(),
+        Some(TokenRecord {
+            last_used_at: used,
+            ..session.clone()
+        })
+    );
+    assert_eq!(tx.get_token_by_hash(b"h-api").await.unwrap(), None);
+    drop(tx);
+
+    let mut tx = write(store).await;
+    assert_eq!(tx.delete_user_tokens(u.id, &[]).await.unwrap(), 0);
+    assert_eq!(
+        tx.delete_user_tokens(u.id, &[TokenKind::Session, TokenKind::Api])
+            .await
+            .unwrap(),
+        2
+    );
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert!(tx
+        .list_user_tokens(u.id, TokenKind::Session)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        tx.list_user_tokens(u.id, TokenKind::Activation)
+            .await
+            .unwrap(),
+        vec![activation]
+    );
+    assert_eq!(
+        tx.list_user_tokens(other.id, TokenKind::Session)
+            .await
+            .unwrap(),
+        vec![others],
+        "another user's tokens stay"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit
+// ---------------------------------------------------------------------------------------------
+
+/// The audit log reads newest first, pages backwards and filters by actor, target, action
+/// (exact or a family ending in `.`), time window and tenant.
+pub async fn audit_newest_first_with_filters(store: &dyn Store) {
+    let w = seed(store).await;
+    let (actor, someone, target) = (new_id(), new_id(), new_id());
+    let t0 = now();
+    let at = |s: i64| t0 + TimeDelta::seconds(s);
+    let e1 = AuditEvent {
+        actor: Some(actor),
+        impersonator: Some(someone),
+        target: Some(target),
+        summary: serde_json::json!({"login": "alice", "groups": [1, 2], "nested": {"ok": true}}),
+        request_id: Some("req-1".into()),
+        address: Some("192.0.2.7".into()),
+        ..event(w.a.id, "user.create", at(0))
+    };
+    let e2 = AuditEvent {
+        actor: Some(actor),
+        target: Some(target),
+        ..event(w.a.id, "user.update", at(1))
+    };
+    let e3 = AuditEvent {
+        actor: Some(someone),
+        ..event(w.a.id, "group.create", at(2))
+    };
+    let e4 = event(w.b.id, "user.delete", at(3));
+    let e5 = AuditEvent {
+        actor: Some(actor),
+        ..event(w.a.id, "username.check", at(4))
+    };
+    let mut tx = write(store).await;
+    for e in [&e1, &e2, &e3, &e4, &e5] {
+        tx.insert_audit(e).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let mut list = async |scope: TenantScope, query: AuditQuery, page: PageReq| {
+        tx.list_audit(scope, &query, page)
+            .await
+            .expect("list audit")
+    };
+    let ids_of = |events: Vec<AuditEvent>| ids(&events, |e| e.id);
+    let none = AuditQuery::default;
+    let everything = list(ALL, none(), first(10)).await;
+    assert_eq!(
+        everything,
+        vec![e5.clone(), e4.clone(), e3.clone(), e2.clone(), e1.clone()],
+        "newest first, every field intact"
+    );
+    assert_eq!(
+        ids_of(list(ALL, none(), first(2)).await),
+        vec![e5.id, e4.id]
+    );
+    assert_eq!(
+        ids_of(list(ALL, none(), after(e4.id, 2)).await),
+        vec![e3.id, e2.id]
+    );
+    assert_eq!(
+        ids_of(list(ALL, none(), after(e2.id, 2)).await),
+        vec![e1.id]
+    );
+    assert!(list(ALL, none(), after(e1.id, 2)).await.is_empty());
+
+    let action = |a: &str| AuditQuery {
+        action: Some(a.into()),
+        ..AuditQuery::default()
+    };
+    assert_eq!(
+        ids_of(list(ALL, action("user.create"), first(10)).await),
+        vec![e1.id]
+    );
+    assert_eq!(
+        ids_of(list(ALL, action("user."), first(10)).await),
+        vec![e4.id, e2.id, e1.id],
+        "a family matches its actions only"
+    );
+    assert!(list(ALL, action("user"), first(10)).await.is_empty());
+    let by_actor = AuditQuery {
+        actor: Some(actor),
+        ..AuditQuery::default()
+    };
+    assert_eq!(
+        ids_of(list(ALL, by_actor.clone(), first(10)).await),
+        vec![e5.id, e2.id, e1.id]
+    );
+    let by_target = AuditQuery {
+        target: Some(target),
+        ..AuditQuery::default()
+    };
+    assert_eq!(
+        ids_of(list(ALL, by_target, first(10)).await),
+        vec![e2.id, e1.id]
+    );
+    let window = AuditQuery {
+        since: Some(at(1)),
+        until: Some(at(3)),
+        ..AuditQuery::default()
+    };
+    assert_eq!(
+        ids_of(list(ALL, window, first(10)).await),
+        vec![e3.id, e2.id],
+        "since is inclusive, until exclusive"
+    );
+    let combined = AuditQuery {
+        action: Some("user.".into()),
+        since: Some(at(1)),
+        ..by_actor
+    };
+    assert_eq!(ids_of(list(ALL, combined, first(10)).await), vec![e2.id]);
+    assert_eq!(
+        ids_of(list(TenantScope::Tenant(w.b.id), none(), first(10)).await),
+        vec![e4.id]
+    );
+    assert_eq!(
+        ids_of(list(TenantScope::Tenant(w.a.id), action("user."), first(10)).await),
+        vec![e2.id, e1.id]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoping and paging
+// ---------------------------------------------------------------------------------------------
+
+/// A tenant scope hides every row of other tenants, by id and in lists.
+pub async fn tenant_scoping(store: &dyn Store) {
+    let w = seed(store).await;
+    let ua = user_of(&w.customer, "in-a");
+    let ub = user_of(&w.b, "in-b");
+    let ga = group_of(&w.customer, GroupKind::Custom, "Group A");
+    let ea = event(w.a.id, "user.create", now());
+    let eb = event(w.b.id, "user.create", now());
+    let mut tx = write(store).await;
+    tx.insert_user(&ua, None).await.unwrap();
+    tx.insert_user(&ub, None).await.unwrap();
+    tx.insert_group(&ga).await.unwrap();
+    tx.insert_audit(&ea).await.unwrap();
+    tx.insert_audit(&eb).await.unwrap();
+    commit(tx).await;
+
+    let a = TenantScope::Tenant(w.a.id);
+    let b = TenantScope::Tenant(w.b.id);
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_org_node(b, w.customer.id).await.unwrap(), None);
+    assert_eq!(tx.get_org_node(b, w.a.id).await.unwrap(), None);
+    assert_eq!(tx.get_org_node(b, SYSTEM_NODE_ID).await.unwrap(), None);
+    assert_eq!(tx.get_user(b, ua.id).await.unwrap(), None);
+    assert_eq!(tx.get_group(b, ga.id).await.unwrap(), None);
+    assert_eq!(
+        tx.get_org_node(a, w.customer.id).await.unwrap(),
+        Some(w.customer.clone())
+    );
+    assert_eq!(tx.get_user(a, ua.id).await.unwrap(), Some(ua.clone()));
+    assert_eq!(tx.get_group(a, ga.id).await.unwrap(), Some(ga.clone()));
+    assert_eq!(tx.get_user(ALL, ub.id).await.unwrap(), Some(ub.clone()));
+
+    let nodes = tx
+        .list_org_nodes(b, &OrgQuery::default(), first(100))
+        .await
+        .unwrap();
+    assert_eq!(node_ids(&nodes), vec![w.b.id]);
+    let users = tx
+        .list_users(b, &UserQuery::default(), first(100))
+        .await
+        .unwrap();
+    assert_eq!(user_ids(&users), vec![ub.id]);
+    let everyone = tx
+        .list_users(ALL, &UserQuery::default(), first(100))
+        .await
+        .unwrap();
+    assert_eq!(user_ids(&everyone), vec![ua.id, ub.id]);
+    let groups = tx
+        .list_groups(b, &GroupQuery::default(), first(100))
+        .await
+        .unwrap();
+    assert_eq!(groups.len(), 3, "tenant B's predefined groups only");
+    assert!(groups.iter().all(|g| g.tenant == w.b.id));
+    let groups = tx
+        .list_groups(
+            b,
+            &GroupQuery {
+                owner: Some(w.customer.id),
+                ..GroupQuery::default()
+            },
+            first(100),
+        )
+        .await
+        .unwrap();
+    assert!(groups.is_empty(), "another tenant's owner shows nothing");
+    let events = tx
+        .list_audit(b, &AuditQuery::default(), first(100))
+        .await
+        .unwrap();
+    assert_eq!(events, vec![eb]);
+}
+
+/// Lists are ordered by id and continue after the cursor, for every kind of object.
+pub async fn lists_page_in_id_order(store: &dyn Store) {
+    let w = seed(store).await;
+    let users: Vec<User> = (0..7).map(|i| user_of(&w.b, &format!("user{i}"))).collect();
+    let groups: Vec<Group> = (0..7)
+        .map(|i| group_of(&w.b, GroupKind::Custom, &format!("group{i}")))
+        .collect();
+    let nodes: Vec<OrgNode> = (0..7)
+        .map(|i| child_node(&w.b, OrgKind::Customer, &format!("node{i}")))
+        .collect();
+    let mut tx = write(store).await;
+    // Inserted in reverse, so that insertion order cannot pass for id order.
+    for u in users.iter().rev() {
+        tx.insert_user(u, None).await.unwrap();
+    }
+    for g in groups.iter().rev() {
+        tx.insert_group(g).await.unwrap();
+    }
+    for n in nodes.iter().rev() {
+        tx.insert_org_node(n).await.unwrap();
+    }
+    commit(tx).await;
+
+    let scope = TenantScope::Tenant(w.b.id);
+    let mut tx = read(store).await;
+    let mut seen = Vec::new();
+    let mut page = first(3);
+    // 7 users in pages of 3: three pages, then an empty one.
+    for _ in 0..4 {
+        let rows = tx
+            .list_users(scope, &UserQuery::default(), page)
+            .await
+            .unwrap();
+        assert!(rows.len() <= 3);
+        let Some(last) = rows.last() else { break };
+        page = after(last.id, 3);
+        seen.extend(user_ids(&rows));
+    }
+    assert_eq!(seen, sorted(user_ids(&users)));
+
+    let owned = GroupQuery {
+        owner: Some(w.b.id),
+        name_prefix: Some("group".into()),
+        ..GroupQuery::default()
+    };
+    let expected = sorted(group_ids(&groups));
+    let page1 = tx.list_groups(scope, &owned, first(4)).await.unwrap();
+    assert_eq!(group_ids(&page1), expected[..4]);
+    let page2 = tx
+        .list_groups(scope, &owned, after(expected[3], 4))
+        .await
+        .unwrap();
+    assert_eq!(group_ids(&page2), expected[4..]);
+
+    let children = OrgQuery {
+        parent: Some(w.b.id),
+        ..OrgQuery::default()
+    };
+    let expected = sorted(node_ids(&nodes));
+    let page1 = tx.list_org_nodes(scope, &children, first(5)).await.unwrap();
+    assert_eq!(node_ids(&page1), expected[..5]);
+    let page2 = tx
+        .list_org_nodes(scope, &children, after(expected[4], 5))
+        .await
+        .unwrap();
+    assert_eq!(node_ids(&page2), expected[5..]);
+    let past_end = tx
+        .list_org_nodes(scope, &children, after(expected[6], 5))
+        .await
+        .unwrap();
+    assert!(past_end.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions
+// ---------------------------------------------------------------------------------------------
+
+/// A write transaction dropped without commit leaves nothing behind.
+pub async fn rollback_on_drop(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "ghost");
+    let node = child_node(&w.a, OrgKind::Customer, "Ghost town");
+    let mut tx = write(store).await;
+    tx.insert_org_node(&node).await.unwrap();
+    tx.insert_user(&u, Some("hash")).await.unwrap();
+    tx.delete_org_node(w.customer.id).await.unwrap();
+    assert_eq!(
+        tx.get_user(ALL, u.id).await.unwrap(),
+        Some(u.clone()),
+        "own writes are seen"
+    );
+    drop(tx);
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_user(ALL, u.id).await.unwrap(), None);
+    assert_eq!(tx.get_org_node(ALL, node.id).await.unwrap(), None);
+    assert_eq!(
+        tx.get_org_node(ALL, w.customer.id).await.unwrap(),
+        Some(w.customer.clone())
+    );
+    drop(tx);
+    // The store stays usable for writing.
+    add_users(store, &[&u]).await;
+}
+
+/// A read transaction keeps seeing the data as it was when it first read.
+pub async fn read_is_a_snapshot(store: &dyn Store) {
+    let w = seed(store).await;
+    let mut reader = read(store).await;
+    assert!(reader.get_org_node(ALL, w.a.id).await.unwrap().is_some());
+    let late = child_node(&w.a, OrgKind::Customer, "Late");
+    let mut tx = write(store).await;
+    tx.insert_org_node(&late).await.unwrap();
+    commit(tx).await;
+    assert_eq!(reader.get_org_node(ALL, late.id).await.unwrap(), None);
+    drop(reader);
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_org_node(ALL, late.id).await.unwrap(), Some(late));
+}
+
+/// A read transaction refuses writes.
+pub async fn read_rejects_writes(store: &dyn Store) {
+    let w = seed(store).await;
+    let mut tx = read(store).await;
+    let u = user_of(&w.a, "sneaky");
+    assert!(tx.insert_user(&u, None).await.is_err());
+    drop(tx);
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_user(ALL, u.id).await.unwrap(), None);
+}
+
+/// Concurrent write transactions both succeed, one after the other.
+pub async fn writers_take_turns(store: &dyn Store) {
+    let w = seed(store).await;
+    let (u1, u2) = (user_of(&w.a, "first"), user_of(&w.a, "second"));
+    let writer = |u: User, pause: u64| async move {
+        let mut tx = store.write().await?;
+        tx.insert_user(&u, None).await?;
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        tx.commit().await
+    };
+    let (r1, r2) = tokio::join!(writer(u1.clone(), 100), writer(u2.clone(), 0));
+    r1.expect("first writer");
+    r2.expect("second writer");
+    let mut tx = read(store).await;
+    assert!(tx.get_user(ALL, u1.id).await.unwrap().is_some());
+    assert!(tx.get_user(ALL, u2.id).await.unwrap().is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consistency
+// ---------------------------------------------------------------------------------------------
+
+/// Consistent data has no problems; each broken rule is reported, naming the object at fault.
+pub async fn consistency_problems_found(store: &dyn Store) {
+    let mut tx = read(store).await;
+    assert!(
+        !tx.consistency_problems().await.unwrap().is_empty(),
+        "an empty store lacks the system root"
+    );
+    drop(tx);
+
+    let w = seed(store).await;
+    let u = user_of(&w.customer, "member");
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    let users = tx
+        .predefined_group(w.customer.id, GroupKind::Users)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.upsert_membership(&membership(&users, &u)).await.unwrap();
+    tx.insert_token(&token_of(&u, TokenKind::Session), b"hash")
+        .await
+        .unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.consistency_problems().await.unwrap(),
+        Vec::<String>::new()
+    );
+    drop(tx);
+
+    // Each breakage is made in a transaction that is checked and then rolled back.
+    let expect_problem = async |what: &str, culprit: Id, breakage: Breakage| {
+        let mut tx = write(store).await;
+        breakage.apply(tx.as_mut()).await;
+        let problems = tx.consistency_problems().await.unwrap();
+        assert!(
+            problems.iter().any(|p| p.contains(&culprit.to_string())),
+            "{what}: expected a problem naming {culprit}, got {problems:?}"
+        );
+    };
+    let all = {
+        let mut tx = read(store).await;
+        tx.predefined_group(w.a.id, GroupKind::All)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    expect_problem(
+        "a tenant lacking its All group",
+        w.a.id,
+        Breakage::DeleteGroup(all.id),
+    )
+    .await;
+    let admins = {
+        let mut tx = read(store).await;
+        tx.predefined_group(w.customer.id, GroupKind::Administrators)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    expect_problem(
+        "a customer lacking its Administrators group",
+        w.customer.id,
+        Breakage::DeleteGroup(admins.id),
+    )
+    .await;
+    let misplaced = User {
+        tenant: w.b.id,
+        ..user_of(&w.a, "misplaced")
+    };
+    expect_problem(
+        "a user in another tenant than their owner",
+        misplaced.id,
+        Breakage::InsertUser(misplaced.clone()),
+    )
+    .await;
+    let stray = Group {
+        tenant: w.b.id,
+        ..group_of(&w.a, GroupKind::Custom, "Stray")
+    };
+    expect_problem(
+        "a group in another tenant than its owner",
+        stray.id,
+        Breakage::InsertGroup(stray.clone()),
+    )
+    .await;
+    let b_all = {
+        let mut tx = read(store).await;
+        tx.predefined_group(w.b.id, GroupKind::All)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    expect_problem(
+        "a membership crossing tenants",
+        u.id,
+        Breakage::Membership(Membership {
+            tenant: w.b.id,
+            ..membership(&b_all, &u)
+        }),
+    )
+    .await;
+    expect_problem(
+        "a membership in another tenant than its group and user",
+        u.id,
+        Breakage::Membership(Membership {
+            tenant: w.b.id,
+            ..membership(&admins, &u)
+        }),
+    )
+    .await;
+    let odd = OrgNode {
+        tenant: w.b.id,
+        ..child_node(&w.customer, OrgKind::Customer, "Odd")
+    };
+    expect_problem(
+        "an org node in another tenant than its parent",
+        odd.id,
+        Breakage::InsertNode(odd.clone()),
+    )
+    .await;
+}
+
+/// One way of breaking a consistent store, for [`consistency_problems_found`].
+enum Breakage {
+    DeleteGroup(Id),
+    InsertUser(User),
+    InsertGroup(Group),
+    InsertNode(OrgNode),
+    Membership(Membership),
+}
+
+impl Breakage {
+    async fn apply(self, tx: &mut dyn StoreTx) {
+        match self {
+            Breakage::DeleteGroup(id) => tx.delete_group(id).await,
+            Breakage::InsertUser(u) => tx.insert_user(&u, None).await,
+            Breakage::InsertGroup(g) => tx.insert_group(&g).await,
+            Breakage::InsertNode(n) => {
+                add_node(tx, &n).await;
+                Ok(())
+            }
+            Breakage::Membership(m) => tx.upsert_membership(&m).await,
+        }
+        .expect("the store takes inconsistent data; the check finds it");
+    }
+}

@@ -1,0 +1,101 @@
+//! Tokens, found by the hash of their secret.
+
+use crate::error::db_err;
+use crate::rows::{self, blob, micros, TOKEN_COLUMNS};
+use roster_core::model::{TokenKind, TokenRecord};
+use roster_core::store::StoreResult;
+use roster_core::{Id, Timestamp};
+use sqlx::{QueryBuilder, SqliteConnection};
+
+pub(crate) async fn insert(
+    conn: &mut SqliteConnection,
+    token: &TokenRecord,
+    hash: &[u8],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
+         last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(blob(token.id))
+    .bind(hash)
+    .bind(blob(token.user))
+    .bind(blob(token.tenant))
+    .bind(token.kind.as_str())
+    .bind(&token.name)
+    .bind(micros(token.created_at))
+    .bind(micros(token.expires_at))
+    .bind(micros(token.last_used_at))
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn get_by_hash(
+    conn: &mut SqliteConnection,
+    hash: &[u8],
+) -> StoreResult<Option<TokenRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.hash = ?"
+    ))
+    .bind(hash)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(rows::token).transpose()
+}
+
+pub(crate) async fn touch(conn: &mut SqliteConnection, id: Id, at: Timestamp) -> StoreResult<()> {
+    sqlx::query("UPDATE tokens SET last_used_at = ? WHERE id = ?")
+        .bind(micros(at))
+        .bind(blob(id))
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn delete(conn: &mut SqliteConnection, id: Id) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM tokens WHERE id = ?")
+        .bind(blob(id))
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn delete_of_user(
+    conn: &mut SqliteConnection,
+    user: Id,
+    kinds: &[TokenKind],
+) -> StoreResult<u64> {
+    if kinds.is_empty() {
+        return Ok(0);
+    }
+    let mut q = QueryBuilder::new("DELETE FROM tokens WHERE user_id = ");
+    q.push_bind(blob(user)).push(" AND kind IN (");
+    let mut list = q.separated(", ");
+    for kind in kinds {
+        list.push_bind(kind.as_str());
+    }
+    q.push(")");
+    let done = q.build().execute(conn).await.map_err(db_err)?;
+    Ok(done.rows_affected())
+}
+
+/// Ordered by id (oldest first).
+pub(crate) async fn list_of_user(
+    conn: &mut SqliteConnection,
+    user: Id,
+    kind: TokenKind,
+) -> StoreResult<Vec<TokenRecord>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.user_id = ? AND t.kind = ? ORDER BY t.id"
+    ))
+    .bind(blob(user))
+    .bind(kind.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(db_err)?;
+    rows::all(rows, rows::token)
+}

@@ -1,0 +1,209 @@
+//! Users and their password hashes.
+
+use crate::error::db_err;
+use crate::filters;
+use crate::rows::{self, blob, lc, micros, USER_COLUMNS};
+use roster_core::model::{User, UserQuery};
+use roster_core::page::PageReq;
+use roster_core::store::{StoreResult, TenantScope};
+use roster_core::Id;
+use sqlx::{QueryBuilder, Row, SqliteConnection};
+
+pub(crate) async fn insert(
+    conn: &mut SqliteConnection,
+    user: &User,
+    password_hash: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, owner_id, login, login_lc, email, email_lc, \
+         email_verified, first_name, last_name, first_lc, last_lc, phone, kind, status, \
+         must_change_password, password_hash, version, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(blob(user.id))
+    .bind(blob(user.tenant))
+    .bind(blob(user.owner))
+    .bind(&user.login)
+    .bind(lc(&user.login))
+    .bind(&user.email)
+    .bind(user.email.as_deref().map(lc))
+    .bind(user.email_verified)
+    .bind(&user.first_name)
+    .bind(&user.last_name)
+    .bind(user.first_name.as_deref().map(lc))
+    .bind(user.last_name.as_deref().map(lc))
+    .bind(&user.phone)
+    .bind(user.kind.as_str())
+    .bind(user.status.as_str())
+    .bind(user.must_change_password)
+    .bind(password_hash)
+    .bind(user.version)
+    .bind(micros(user.created_at))
+    .bind(micros(user.updated_at))
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Writes every column but the id, the creation time and the password hash.
+pub(crate) async fn update(conn: &mut SqliteConnection, user: &User) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE users SET tenant_id = ?, owner_id = ?, login = ?, login_lc = ?, email = ?, \
+         email_lc = ?, email_verified = ?, first_name = ?, last_name = ?, first_lc = ?, \
+         last_lc = ?, phone = ?, kind = ?, status = ?, must_change_password = ?, version = ?, \
+         updated_at = ? WHERE id = ?",
+    )
+    .bind(blob(user.tenant))
+    .bind(blob(user.owner))
+    .bind(&user.login)
+    .bind(lc(&user.login))
+    .bind(&user.email)
+    .bind(user.email.as_deref().map(lc))
+    .bind(user.email_verified)
+    .bind(&user.first_name)
+    .bind(&user.last_name)
+    .bind(user.first_name.as_deref().map(lc))
+    .bind(user.last_name.as_deref().map(lc))
+    .bind(&user.phone)
+    .bind(user.kind.as_str())
+    .bind(user.status.as_str())
+    .bind(user.must_change_password)
+    .bind(user.version)
+    .bind(micros(user.updated_at))
+    .bind(blob(user.id))
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Deletes the user with their memberships and tokens (explicitly, not relying on the
+/// cascades alone); audit events stay.
+pub(crate) async fn delete(conn: &mut SqliteConnection, id: Id) -> StoreResult<()> {
+    for sql in [
+        "DELETE FROM memberships WHERE user_id = ?",
+        "DELETE FROM tokens WHERE user_id = ?",
+        "DELETE FROM users WHERE id = ?",
+    ] {
+        sqlx::query(sql)
+            .bind(blob(id))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn get(
+    conn: &mut SqliteConnection,
+    scope: TenantScope,
+    id: Id,
+) -> StoreResult<Option<User>> {
+    let mut q = QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = "));
+    q.push_bind(blob(id));
+    filters::scope(&mut q, "u.tenant_id", scope);
+    let row = q.build().fetch_optional(conn).await.map_err(db_err)?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+pub(crate) async fn get_by_login(
+    conn: &mut SqliteConnection,
+    login: &str,
+) -> StoreResult<Option<User>> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.login_lc = ?"
+    ))
+    .bind(lc(login))
+    .fetch_optional(conn)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+/// With a group filter the query is driven from the group's memberships (ordered by user id
+/// through their primary key), so a large table of users is never scanned for a small group;
+/// `CROSS JOIN` is SQLite's way of fixing that join order.
+pub(crate) async fn list(
+    conn: &mut SqliteConnection,
+    scope: TenantScope,
+    query: &UserQuery,
+    page: PageReq,
+) -> StoreResult<Vec<User>> {
+    if query.owner_in.as_ref().is_some_and(|ids| ids.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let (mut q, key) = match query.group {
+        Some(group) => {
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {USER_COLUMNS} FROM memberships m CROSS JOIN users u ON u.id = m.user_id \
+                 WHERE m.group_id = "
+            ));
+            q.push_bind(blob(group));
+            (q, "m.user_id")
+        }
+        None => (
+            QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users u WHERE 1 = 1")),
+            "u.id",
+        ),
+    };
+    filters::scope(&mut q, "u.tenant_id", scope);
+    if let Some(owner) = query.owner {
+        filters::id_eq(&mut q, "u.owner_id", owner);
+    }
+    if let Some(owners) = &query.owner_in {
+        filters::id_in(&mut q, "u.owner_id", owners);
+    }
+    if let Some(status) = query.status {
+        filters::text_eq(&mut q, "u.status", status.as_str());
+    }
+    if let Some(prefix) = &query.prefix {
+        q.push(" AND (");
+        for (i, column) in ["u.login_lc", "u.email_lc", "u.first_lc", "u.last_lc"]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            filters::prefix_range(&mut q, column, prefix);
+        }
+        q.push(")");
+    }
+    if let Some(only) = query.only {
+        filters::id_eq(&mut q, "u.id", only);
+    }
+    filters::after(&mut q, key, page, false);
+    filters::order_limit(&mut q, key, page, false);
+    let rows = q.build().fetch_all(conn).await.map_err(db_err)?;
+    rows::all(rows, rows::user)
+}
+
+pub(crate) async fn password_hash(
+    conn: &mut SqliteConnection,
+    user: Id,
+) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT password_hash FROM users WHERE id = ?")
+        .bind(blob(user))
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)?;
+    match row {
+        Some(row) => row.try_get("password_hash").map_err(db_err),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn set_password_hash(
+    conn: &mut SqliteConnection,
+    user: Id,
+    hash: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(hash)
+        .bind(blob(user))
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
