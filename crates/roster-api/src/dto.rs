@@ -1,15 +1,15 @@
 //! The JSON shapes of the REST API and their conversions from the domain.
 
+use chrono::{DateTime, Utc};
 use roster_core::model::{
     AuditEvent, Group, GroupKind, GroupLevel, OrgNode, TokenRecord, User, UserKind, UserStatus,
 };
 use roster_core::page::Page;
 use roster_core::service::MemberView;
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 /// One page of a list, with the cursor for the next page (absent on the last).
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,7 +23,10 @@ pub struct ListOf<T> {
 impl<T> ListOf<T> {
     /// Converts a service page.
     pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
-        ListOf { next_cursor: page.next_cursor.clone(), items: page.items.into_iter().map(f).collect() }
+        ListOf {
+            next_cursor: page.next_cursor.clone(),
+            items: page.items.into_iter().map(f).collect(),
+        }
     }
 }
 
@@ -51,7 +54,12 @@ pub struct TenantDto {
 
 impl From<OrgNode> for TenantDto {
     fn from(n: OrgNode) -> Self {
-        TenantDto { id: n.id, name: n.name, created_at: n.created_at, updated_at: n.updated_at }
+        TenantDto {
+            id: n.id,
+            name: n.name,
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+        }
     }
 }
 
@@ -199,7 +207,9 @@ pub struct CreateUserBody {
 }
 
 /// Deserialises a field that may be absent (leave alone), `null` (clear) or a value.
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -366,7 +376,11 @@ pub struct MemberDto {
 
 impl From<MemberView> for MemberDto {
     fn from(m: MemberView) -> Self {
-        MemberDto { user: m.user.into(), valid_from: m.valid_from, valid_until: m.valid_until }
+        MemberDto {
+            user: m.user.into(),
+            valid_from: m.valid_from,
+            valid_until: m.valid_until,
+        }
     }
 }
 

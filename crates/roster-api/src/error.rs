@@ -55,7 +55,11 @@ impl ApiError {
 
     /// Nothing is at this address, or the caller may not see it.
     pub fn not_found(what: &str) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 }
 
@@ -63,20 +67,30 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::NotFound { kind } => ApiError::not_found(kind),
-            CoreError::Invalid { code, field, message } => {
+            CoreError::Invalid {
+                code,
+                field,
+                message,
+            } => {
                 let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
                 match field {
                     Some(f) => err.with_details(serde_json::json!({ "field": f })),
                     None => err,
                 }
             }
-            CoreError::Conflict { code, message, details } => ApiError {
+            CoreError::Conflict {
+                code,
+                message,
+                details,
+            } => ApiError {
                 status: StatusCode::CONFLICT,
                 code: code.to_string(),
                 message,
                 details,
             },
-            CoreError::Forbidden { message } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            CoreError::Forbidden { message } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
             CoreError::Unauthenticated { code, message } => {
                 ApiError::new(StatusCode::UNAUTHORIZED, code, message)
             }
@@ -92,7 +106,11 @@ impl From<CoreError> for ApiError {
             ),
             CoreError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
             }
         }
     }

@@ -30,6 +30,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        // Read the body even when refusing it, so the connection stays usable.
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is too large",
+                )
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_body",
+                    "the body could not be read",
+                )
+            }
+        })?;
         if !is_json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -37,14 +53,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "send the body as application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is too large")
-            } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", "the body could not be read")
-            }
-        })?;
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(json_error)
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(json_error)
     }
 }
 
@@ -59,8 +70,12 @@ fn json_error(e: serde_json::Error) -> ApiError {
         ),
         Category::Data if text.starts_with("unknown field") => {
             let field = text.split('`').nth(1).unwrap_or_default().to_string();
-            ApiError::new(StatusCode::BAD_REQUEST, "unknown_field", format!("unknown field '{field}'"))
-                .with_details(serde_json::json!({ "field": field }))
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_field",
+                format!("unknown field '{field}'"),
+            )
+            .with_details(serde_json::json!({ "field": field }))
         }
         Category::Data => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -83,13 +98,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn serde_urlencoded_from_str<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| bad_query("unreadable query"))?)
-        .map(|axum::extract::Query(v)| v)
-        .map_err(|e| bad_query(&e.body_text()))
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{q}")
+            .parse()
+            .map_err(|_| bad_query("unreadable query"))?,
+    )
+    .map(|axum::extract::Query(v)| v)
+    .map_err(|e| bad_query(&e.body_text()))
 }
 
 fn bad_query(text: &str) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("invalid query parameters: {text}"))
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        format!("invalid query parameters: {text}"),
+    )
 }
 
 /// Parses an id from a path segment; a malformed id names nothing, so it is "not found".
@@ -119,7 +142,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             )
         };
         let inner = v.trim_start_matches("W/").trim_matches('"');
-        inner.parse::<i64>().map(|n| IfMatch(Some(n))).map_err(|_| stale())
+        inner
+            .parse::<i64>()
+            .map(|n| IfMatch(Some(n)))
+            .map_err(|_| stale())
     }
 }
 
@@ -147,7 +173,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Anonymous {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let (request_id, address) = request_meta(parts);
-        Ok(Anonymous(Ctx { actor: Actor::anonymous(), request_id, address }))
+        Ok(Anonymous(Ctx {
+            actor: Actor::anonymous(),
+            request_id,
+            address,
+        }))
     }
 }
 
@@ -183,14 +213,20 @@ impl FromRequestParts<AppState> for Authed {
             }
         };
         let actor = state.service.authenticate(&token).await?;
-        Ok(Authed(Ctx { actor, request_id, address }))
+        Ok(Authed(Ctx {
+            actor,
+            request_id,
+            address,
+        }))
     }
 }
 
 fn bearer(parts: &Parts) -> Option<String> {
     let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 /// The value of cookie `name`, if the request has it.

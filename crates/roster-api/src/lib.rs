@@ -97,14 +97,27 @@ async fn not_found() -> Response {
 async fn security_headers(req: Request, next: Next) -> Response {
     let docs = req.uri().path().starts_with("/api/docs");
     let mut res = next.run(req).await;
+    let too_large = res.status() == StatusCode::PAYLOAD_TOO_LARGE;
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if too_large {
+        // The rest of the body was never read: tell the client not to reuse the connection.
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if !docs {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+            HeaderValue::from_static(
+                "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
         );
     }
     res

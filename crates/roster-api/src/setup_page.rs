@@ -28,7 +28,11 @@ struct SetupForm {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
@@ -39,7 +43,9 @@ fn page(title: &str, body: &str) -> Html<String> {
 }
 
 fn form(token: &str, error: Option<&str>) -> Html<String> {
-    let error = error.map(|e| format!("<p role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let error = error
+        .map(|e| format!("<p role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
     page(
         "Set up roster",
         &format!(
@@ -57,11 +63,18 @@ fn form(token: &str, error: Option<&str>) -> Html<String> {
 async fn show(Query(p): Query<TokenParam>) -> Html<String> {
     match p.token {
         Some(t) if !t.is_empty() => form(&t, None),
-        _ => page("Set-up link incomplete", "<p>Open the full link that roster printed at its first start.</p>"),
+        _ => page(
+            "Set-up link incomplete",
+            "<p>Open the full link that roster printed at its first start.</p>",
+        ),
     }
 }
 
-async fn submit(State(s): State<AppState>, Anonymous(ctx): Anonymous, Form(f): Form<SetupForm>) -> Response {
+async fn submit(
+    State(s): State<AppState>,
+    Anonymous(ctx): Anonymous,
+    Form(f): Form<SetupForm>,
+) -> Response {
     if f.password != f.confirm {
         return form(&f.token, Some("The two passwords differ.")).into_response();
     }
@@ -75,11 +88,17 @@ async fn submit(State(s): State<AppState>, Anonymous(ctx): Anonymous, Form(f): F
             )
             .into_response()
             .into_body();
-            res.headers_mut()
-                .insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/html; charset=utf-8"));
+            res.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+            );
             res
         }
-        Err(CoreError::Invalid { code: "invalid_token", .. }) | Err(CoreError::Conflict { .. }) => page(
+        Err(CoreError::Invalid {
+            code: "invalid_token",
+            ..
+        })
+        | Err(CoreError::Conflict { .. }) => page(
             "Set-up link used or expired",
             "<p>This link was used already or has expired. Restart roster to print a new one.</p>",
         )

@@ -17,7 +17,10 @@ impl Server {
     pub fn start(data_dir: &Path, admin_password: &str) -> Result<Server> {
         let exe = std::env::current_exe()?.with_file_name("roster");
         if !exe.exists() {
-            bail!("{} not found: run `cargo build --release` first", exe.display());
+            bail!(
+                "{} not found: run `cargo build --release` first",
+                exe.display()
+            );
         }
         let mut child = Command::new(&exe)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -33,16 +36,24 @@ impl Server {
         let addr = loop {
             let line = lines.next().context("roster exited before listening")??;
             if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest.split_whitespace().next().unwrap_or_default().to_string();
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
             }
         };
         std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-        Ok(Server { child, base: format!("http://{addr}") })
+        Ok(Server {
+            child,
+            base: format!("http://{addr}"),
+        })
     }
 
     /// Resident and peak resident memory, in MiB, from `/proc`.
     pub fn memory_mib(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         let field = |name: &str| {
             status
                 .lines()

@@ -8,15 +8,16 @@ pub struct Summary {
     pub p50: Duration,
     /// 99th percentile.
     pub p99: Duration,
-    /// Largest sample.
-    pub max: Duration,
 }
 
 /// Summarises samples (sorted in place).
 pub fn summarise(samples: &mut [Duration]) -> Summary {
     samples.sort();
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    Summary { p50: at(0.50), p99: at(0.99), max: at(1.0) }
+    Summary {
+        p50: at(0.50),
+        p99: at(0.99),
+    }
 }
 
 /// Milliseconds with two decimals.

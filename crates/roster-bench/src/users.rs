@@ -15,12 +15,26 @@ use std::time::{Duration, Instant};
 
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 const FIRST: [&str; 16] = [
-    "ada", "alan", "grace", "edsger", "barbara", "donald", "margaret", "ken", "frances", "dennis", "radia", "tony",
-    "katherine", "john", "hedy", "niklaus",
+    "ada",
+    "alan",
+    "grace",
+    "edsger",
+    "barbara",
+    "donald",
+    "margaret",
+    "ken",
+    "frances",
+    "dennis",
+    "radia",
+    "tony",
+    "katherine",
+    "john",
+    "hedy",
+    "niklaus",
 ];
 const LAST: [&str; 16] = [
-    "lovelace", "turing", "hopper", "dijkstra", "liskov", "knuth", "hamilton", "thompson", "allen", "ritchie",
-    "perlman", "hoare", "johnson", "backus", "lamarr", "wirth",
+    "lovelace", "turing", "hopper", "dijkstra", "liskov", "knuth", "hamilton", "thompson", "allen",
+    "ritchie", "perlman", "hoare", "johnson", "backus", "lamarr", "wirth",
 ];
 /// Rows per write transaction while generating.
 const BATCH: u64 = 20_000;
@@ -67,7 +81,11 @@ async fn run_size(n: u64, requests: usize) -> Result<SizeResult> {
     std::fs::create_dir_all(&dir)?;
     let store = Arc::new(SqliteStore::open(&dir.join("roster.db")).await?);
     store.migrate().await?;
-    let service = Service::new(store.clone(), PasswordHasher::default(), ServiceSettings::default());
+    let service = Service::new(
+        store.clone(),
+        PasswordHasher::default(),
+        ServiceSettings::default(),
+    );
     service.bootstrap("admin", Some(ADMIN_PASSWORD)).await?;
     let tenant = service.create_tenant(&Ctx::system(), "Bench").await?;
     eprintln!("generating {n} users …");
@@ -80,7 +98,9 @@ async fn run_size(n: u64, requests: usize) -> Result<SizeResult> {
 
     let server = Server::start(&dir, ADMIN_PASSWORD)?;
     let http = reqwest::Client::new();
-    let token = login(&http, &server.base, "admin", ADMIN_PASSWORD).await?.context("admin login")?;
+    let token = login(&http, &server.base, "admin", ADMIN_PASSWORD)
+        .await?
+        .context("admin login")?;
     let get = |path: String| {
         let http = http.clone();
         let url = format!("{}{path}", server.base);
@@ -103,8 +123,18 @@ async fn run_size(n: u64, requests: usize) -> Result<SizeResult> {
     let scenarios: [Box<dyn Fn(usize) -> String>; 5] = [
         Box::new(|_| "/api/v1/users?limit=50".to_string()),
         Box::new(|_| format!("/api/v1/users?limit=50&cursor={cursor}")),
-        Box::new(|i| format!("/api/v1/users?limit=50&group={}", groups[i * 7919 % groups.len()])),
-        Box::new(move |i| format!("/api/v1/users?limit=50&q=user{:05}", (i as u64 * 7919) % (n / 100).max(1))),
+        Box::new(|i| {
+            format!(
+                "/api/v1/users?limit=50&group={}",
+                groups[i * 7919 % groups.len()]
+            )
+        }),
+        Box::new(move |i| {
+            format!(
+                "/api/v1/users?limit=50&q=user{:05}",
+                (i as u64 * 7919) % (n / 100).max(1)
+            )
+        }),
         Box::new(|i| format!("/api/v1/users?limit=50&q={}", &LAST[i % LAST.len()][..4])),
     ];
     for scenario in &scenarios {
@@ -127,13 +157,21 @@ async fn run_size(n: u64, requests: usize) -> Result<SizeResult> {
         hasher.verify(ADMIN_PASSWORD, Some(phc.clone())).await?;
         hash_samples.push(t.elapsed());
         let t = Instant::now();
-        login(&http, &server.base, "admin", ADMIN_PASSWORD).await?.context("login")?;
+        login(&http, &server.base, "admin", ADMIN_PASSWORD)
+            .await?
+            .context("login")?;
         right.push(t.elapsed());
         let t = Instant::now();
-        anyhow::ensure!(login(&http, &server.base, "admin", "wrong-password-xyz").await?.is_none());
+        anyhow::ensure!(login(&http, &server.base, "admin", "wrong-password-xyz")
+            .await?
+            .is_none());
         wrong.push(t.elapsed());
     }
-    let (h, r, w) = (summarise(&mut hash_samples).p50, summarise(&mut right).p50, summarise(&mut wrong).p50);
+    let (h, r, w) = (
+        summarise(&mut hash_samples).p50,
+        summarise(&mut right).p50,
+        summarise(&mut wrong).p50,
+    );
     let login = format!(
         "Login at {n} users (p50 of 20): one Argon2id verification alone {} ms; right password {} ms (+{} ms); wrong password {} ms (+{} ms).",
         ms(h),
@@ -145,10 +183,20 @@ async fn run_size(n: u64, requests: usize) -> Result<SizeResult> {
     let rss = server.memory_mib();
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(SizeResult { generate, lists, rss, login })
+    Ok(SizeResult {
+        generate,
+        lists,
+        rss,
+        login,
+    })
 }
 
-async fn login(http: &reqwest::Client, base: &str, login: &str, password: &str) -> Result<Option<String>> {
+async fn login(
+    http: &reqwest::Client,
+    base: &str,
+    login: &str,
+    password: &str,
+) -> Result<Option<String>> {
     let res = http
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"login": login, "password": password}))

@@ -82,8 +82,9 @@ impl Config {
         if let Some(path) = file {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read configuration file {}", path.display()))?;
-            let f: FileConfig = toml::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("configuration file {}: {}", path.display(), e.message()))?;
+            let f: FileConfig = toml::from_str(&text).map_err(|e| {
+                anyhow::anyhow!("configuration file {}: {}", path.display(), e.message())
+            })?;
             let origin = format!("key in {}", path.display());
             if let Some(v) = f.listen {
                 c.listen = parse_listen(&v, &format!("listen ({origin})"))?;
@@ -141,10 +142,16 @@ impl Config {
     /// Checks values that parse but make no sense.
     pub fn validate(&self) -> Result<()> {
         if self.session_idle_minutes < 1 {
-            bail!("session_idle_minutes must be at least 1 (got {})", self.session_idle_minutes);
+            bail!(
+                "session_idle_minutes must be at least 1 (got {})",
+                self.session_idle_minutes
+            );
         }
         if self.session_lifetime_hours < 1 {
-            bail!("session_lifetime_hours must be at least 1 (got {})", self.session_lifetime_hours);
+            bail!(
+                "session_lifetime_hours must be at least 1 (got {})",
+                self.session_lifetime_hours
+            );
         }
         if let Some(u) = &self.public_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
@@ -152,7 +159,10 @@ impl Config {
             }
         }
         if let Some(u) = &self.database_url {
-            if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+            if !(u.starts_with("sqlite:")
+                || u.starts_with("postgres://")
+                || u.starts_with("postgresql://"))
+            {
                 bail!("database_url must start with sqlite: or postgres:// (got a value of another form)");
             }
         }
@@ -199,7 +209,8 @@ fn parse_bool(v: &str, origin: &str) -> Result<bool> {
 }
 
 fn parse_int(v: &str, origin: &str) -> Result<i64> {
-    v.parse().map_err(|_| anyhow::anyhow!("{origin}: '{v}' is not a whole number"))
+    v.parse()
+        .map_err(|_| anyhow::anyhow!("{origin}: '{v}' is not a whole number"))
 }
 
 #[cfg(test)]
@@ -213,7 +224,10 @@ mod tests {
         if let Some(text) = file {
             std::fs::write(&path, text).unwrap();
         }
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::load_from(file.map(|_| path.as_path()), &|k| vars.get(k).cloned())
     }
 
@@ -221,8 +235,11 @@ mod tests {
     fn defaults_file_and_environment_layer_in_order() {
         let c = load(None, &[]).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        let c = load(Some("listen = \"127.0.0.1:9000\"\nadmin_login = \"root\""), &[("ROSTER_LISTEN", "127.0.0.1:9001")])
-            .unwrap();
+        let c = load(
+            Some("listen = \"127.0.0.1:9000\"\nadmin_login = \"root\""),
+            &[("ROSTER_LISTEN", "127.0.0.1:9001")],
+        )
+        .unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(c.admin_login, "root");
     }
@@ -231,11 +248,17 @@ mod tests {
     fn errors_name_the_bad_key() {
         let e = load(Some("lissten = \"x\""), &[]).unwrap_err().to_string();
         assert!(e.contains("lissten"), "{e}");
-        let e = load(None, &[("ROSTER_LISTEN", "nowhere")]).unwrap_err().to_string();
+        let e = load(None, &[("ROSTER_LISTEN", "nowhere")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ROSTER_LISTEN"), "{e}");
-        let e = load(None, &[("ROSTER_SECURE_COOKIES", "maybe")]).unwrap_err().to_string();
+        let e = load(None, &[("ROSTER_SECURE_COOKIES", "maybe")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ROSTER_SECURE_COOKIES"), "{e}");
-        let e = load(None, &[("ROSTER_ADMIN_PASSWORD", "short")]).unwrap_err().to_string();
+        let e = load(None, &[("ROSTER_ADMIN_PASSWORD", "short")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("admin_password") && !e.contains("short"), "{e}");
     }
 

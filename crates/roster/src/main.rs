@@ -52,7 +52,9 @@ fn main() -> Result<()> {
     if let Some(d) = cli.data_dir {
         config.data_dir = d;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve { listen, demo } => {

@@ -72,29 +72,51 @@ struct Remote {
 
 impl Remote {
     fn from_env() -> Result<Remote> {
-        let base = std::env::var("ROSTER_URL").context("set ROSTER_URL to the server's address, like http://127.0.0.1:8080")?;
-        let token = std::env::var("ROSTER_TOKEN").context("set ROSTER_TOKEN to an API token (POST /api/v1/me/tokens)")?;
-        Ok(Remote { base: base.trim_end_matches('/').to_string(), token, http: reqwest::Client::new() })
+        let base = std::env::var("ROSTER_URL")
+            .context("set ROSTER_URL to the server's address, like http://127.0.0.1:8080")?;
+        let token = std::env::var("ROSTER_TOKEN")
+            .context("set ROSTER_TOKEN to an API token (POST /api/v1/me/tokens)")?;
+        Ok(Remote {
+            base: base.trim_end_matches('/').to_string(),
+            token,
+            http: reqwest::Client::new(),
+        })
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value> {
-        let res = req.bearer_auth(&self.token).send().await.context("cannot reach roster")?;
+        let res = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .context("cannot reach roster")?;
         let status = res.status();
         let body: Value = res.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
             let code = body["error"]["code"].as_str().unwrap_or("error");
-            let message = body["error"]["message"].as_str().unwrap_or("request failed");
+            let message = body["error"]["message"]
+                .as_str()
+                .unwrap_or("request failed");
             bail!("{status}: {code}: {message}");
         }
         Ok(body)
     }
 
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
-        self.send(self.http.get(format!("{}/api/v1{path}", self.base)).query(query)).await
+        self.send(
+            self.http
+                .get(format!("{}/api/v1{path}", self.base))
+                .query(query),
+        )
+        .await
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        self.send(self.http.post(format!("{}/api/v1{path}", self.base)).json(&body)).await
+        self.send(
+            self.http
+                .post(format!("{}/api/v1{path}", self.base))
+                .json(&body),
+        )
+        .await
     }
 }
 
@@ -112,10 +134,21 @@ pub async fn user(cmd: UserCommand) -> Result<()> {
             query.extend(owner.map(|v| ("owner", v)));
             let page = r.get("/users", &query).await?;
             for u in page["items"].as_array().into_iter().flatten() {
-                println!("{}\t{}\t{}\t{}", field(u, "id"), field(u, "login"), field(u, "status"), field(u, "email"));
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    field(u, "id"),
+                    field(u, "login"),
+                    field(u, "status"),
+                    field(u, "email")
+                );
             }
         }
-        UserCommand::Create { login, email, owner, password_stdin } => {
+        UserCommand::Create {
+            login,
+            email,
+            owner,
+            password_stdin,
+        } => {
             let mut body = json!({"owner": owner, "login": login, "email": email});
             if password_stdin {
                 let mut pw = String::new();
@@ -123,7 +156,12 @@ pub async fn user(cmd: UserCommand) -> Result<()> {
                 body["password"] = json!(pw.trim_end_matches(['\n', '\r']));
             }
             let u = r.post("/users", body).await?;
-            println!("{}\t{}\t{}", field(&u, "id"), field(&u, "login"), field(&u, "status"));
+            println!(
+                "{}\t{}\t{}",
+                field(&u, "id"),
+                field(&u, "login"),
+                field(&u, "status")
+            );
         }
     }
     Ok(())
@@ -137,15 +175,23 @@ pub async fn group(cmd: GroupCommand) -> Result<()> {
             let query: Vec<(&str, String)> = owner.map(|v| ("owner", v)).into_iter().collect();
             let page = r.get("/groups", &query).await?;
             for g in page["items"].as_array().into_iter().flatten() {
-                println!("{}\t{}\t{}", field(g, "id"), field(g, "name"), field(g, "kind"));
+                println!(
+                    "{}\t{}\t{}",
+                    field(g, "id"),
+                    field(g, "name"),
+                    field(g, "kind")
+                );
             }
         }
         GroupCommand::Create { name, owner } => {
-            let g = r.post("/groups", json!({"name": name, "owner": owner})).await?;
+            let g = r
+                .post("/groups", json!({"name": name, "owner": owner}))
+                .await?;
             println!("{}\t{}", field(&g, "id"), field(&g, "name"));
         }
         GroupCommand::AddMember { group, user } => {
-            r.post(&format!("/groups/{group}/members"), json!({"user": user})).await?;
+            r.post(&format!("/groups/{group}/members"), json!({"user": user}))
+                .await?;
             println!("added");
         }
     }

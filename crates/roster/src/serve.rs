@@ -24,7 +24,10 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let settings = ServiceSettings {
-        public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
         session_idle: chrono::Duration::minutes(config.session_idle_minutes),
         session_lifetime: chrono::Duration::hours(config.session_lifetime_hours),
         ..ServiceSettings::default()
@@ -38,20 +41,33 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
         tracing::info!(login = %config.admin_login, "created the system administrator");
     }
     if let Some(url) = boot.setup_url {
-        println!("Set up roster: open this one-time link to choose the password of '{}':", config.admin_login);
+        println!(
+            "Set up roster: open this one-time link to choose the password of '{}':",
+            config.admin_login
+        );
         println!("  {url}");
     }
     if demo {
-        if let Some(login) = service.load_demo().await.context("loading the demo tenant")? {
+        if let Some(login) = service
+            .load_demo()
+            .await
+            .context("loading the demo tenant")?
+        {
             println!("Demo tenant loaded: sign in as '{login}' with password '{DEMO_PASSWORD}'.");
         }
     }
-    let state = AppState { service, secure_cookies: config.secure_cookies };
+    let state = AppState {
+        service,
+        secure_cookies: config.secure_cookies,
+    };
     tracing::info!("listening on {addr}");
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .context("serving")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -77,7 +93,11 @@ async fn shutdown() {
 /// Checks the database and reports every problem; fails when there is any.
 pub async fn verify(config: Config) -> Result<()> {
     let store = store_open::open(&config).await?;
-    let service = Service::new(Arc::new(store), PasswordHasher::default(), ServiceSettings::default());
+    let service = Service::new(
+        Arc::new(store),
+        PasswordHasher::default(),
+        ServiceSettings::default(),
+    );
     let problems = service.verify().await?;
     if problems.is_empty() {
         println!("the database is consistent");

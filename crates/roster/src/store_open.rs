@@ -12,10 +12,13 @@ pub const DB_FILE: &str = "roster.db";
 pub async fn open(config: &Config) -> Result<SqliteStore> {
     let path = match &config.database_url {
         None => config.data_dir.join(DB_FILE),
-        Some(url) if url.starts_with("sqlite:") => {
-            PathBuf::from(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"))
+        Some(url) if url.starts_with("sqlite:") => PathBuf::from(
+            url.trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:"),
+        ),
+        Some(_) => {
+            bail!("PostgreSQL is not supported by this build yet; use the embedded SQLite database")
         }
-        Some(_) => bail!("PostgreSQL is not supported by this build yet; use the embedded SQLite database"),
     };
     SqliteStore::open(&path)
         .await

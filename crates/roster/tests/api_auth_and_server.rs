@@ -10,71 +10,165 @@ use serde_json::json;
 async fn bearer_and_cookie_sessions_end_at_logout() {
     let s = Server::start();
     let r = s
-        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": "admin", "password": ADMIN_PASSWORD})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "admin", "password": ADMIN_PASSWORD})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let token = r.body["token"].as_str().unwrap().to_string();
     let csrf = r.body["csrf_token"].as_str().unwrap().to_string();
-    let cookies: Vec<String> =
-        r.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
-    let session_cookie = cookies.iter().find(|c| c.starts_with("roster_session=")).expect("session cookie");
+    let cookies: Vec<String> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let session_cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("roster_session="))
+        .expect("session cookie");
     assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
     let cookie = format!("roster_session={token}");
 
     // The cookie authenticates reads; changes need the CSRF header too.
-    let r = s.call_with(Method::GET, "/api/v1/me", None, None, &[("cookie", &cookie)]).await;
+    let r = s
+        .call_with(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            None,
+            &[("cookie", &cookie)],
+        )
+        .await;
     assert_eq!(r.body["login"], "admin");
     let r = s
-        .call_with(Method::POST, "/api/v1/tenants", None, Some(json!({"name": "Via cookie"})), &[("cookie", &cookie)])
+        .call_with(
+            Method::POST,
+            "/api/v1/tenants",
+            None,
+            Some(json!({"name": "Via cookie"})),
+            &[("cookie", &cookie)],
+        )
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "csrf_failed"));
     let r = s
-        .call_with(Method::POST, "/api/v1/tenants", None, Some(json!({"name": "Via cookie"})),
-            &[("cookie", &cookie), ("x-csrf-token", &csrf)])
+        .call_with(
+            Method::POST,
+            "/api/v1/tenants",
+            None,
+            Some(json!({"name": "Via cookie"})),
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
 
     // Logging out ends the session for both the cookie and the bearer form.
     let other = s.admin().await;
-    let r = s.call(Method::POST, "/api/v1/auth/logout", Some(&token), None).await;
+    let r = s
+        .call(Method::POST, "/api/v1/auth/logout", Some(&token), None)
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert_eq!(s.get("/api/v1/me", &token).await.status, StatusCode::UNAUTHORIZED);
-    let r = s.call_with(Method::GET, "/api/v1/me", None, None, &[("cookie", &cookie)]).await;
+    assert_eq!(
+        s.get("/api/v1/me", &token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = s
+        .call_with(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            None,
+            &[("cookie", &cookie)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(s.get("/api/v1/me", &other).await.status, StatusCode::OK, "other sessions stay");
+    assert_eq!(
+        s.get("/api/v1/me", &other).await.status,
+        StatusCode::OK,
+        "other sessions stay"
+    );
 }
 
 #[tokio::test]
 async fn wrong_and_unknown_logins_get_the_same_answer() {
     let s = Server::start();
     let wrong = s
-        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": "admin", "password": "not the password"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "admin", "password": "not the password"})),
+        )
         .await;
     let unknown = s
-        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": "nobody", "password": "not the password"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "nobody", "password": "not the password"})),
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    assert_eq!((wrong.status, wrong.body.clone()), (unknown.status, unknown.body.clone()));
-    assert_eq!(s.get("/api/v1/me", "rst_made-up-token").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(s.call(Method::GET, "/api/v1/me", None, None).await.code(), "unauthenticated");
+    assert_eq!(
+        (wrong.status, wrong.body.clone()),
+        (unknown.status, unknown.body.clone())
+    );
+    assert_eq!(
+        s.get("/api/v1/me", "rst_made-up-token").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.call(Method::GET, "/api/v1/me", None, None).await.code(),
+        "unauthenticated"
+    );
 }
 
 #[tokio::test]
 async fn api_tokens_work_until_revoked() {
     let s = Server::start();
     let admin = s.admin().await;
-    let r = s.post("/api/v1/me/tokens", &admin, json!({"name": "ci", "expires_at": "2099-01-01T00:00:00Z"})).await;
+    let r = s
+        .post("/api/v1/me/tokens", &admin, json!({"name": "ci"}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let api = r.body["token"].as_str().unwrap().to_string();
     let id = r.id();
     assert_eq!(s.get("/api/v1/me", &api).await.body["login"], "admin");
     let list = s.get("/api/v1/me/tokens", &admin).await;
     assert_eq!(list.body[0]["name"], "ci");
-    assert!(!list.body.to_string().contains(&api), "the secret is shown once only");
-    let r = s.post("/api/v1/me/tokens", &admin, json!({"name": "past", "expires_at": "2001-01-01T00:00:00Z"})).await;
+    assert!(
+        !list.body.to_string().contains(&api),
+        "the secret is shown once only"
+    );
+    let r = s
+        .post(
+            "/api/v1/me/tokens",
+            &admin,
+            json!({"name": "far", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
     assert_eq!(r.code(), "invalid_expiry");
-    assert_eq!(s.delete(&format!("/api/v1/me/tokens/{id}"), &admin).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(s.get("/api/v1/me", &api).await.status, StatusCode::UNAUTHORIZED);
+    let r = s
+        .post(
+            "/api/v1/me/tokens",
+            &admin,
+            json!({"name": "past", "expires_at": "2001-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.code(), "invalid_expiry");
+    assert_eq!(
+        s.delete(&format!("/api/v1/me/tokens/{id}"), &admin)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.get("/api/v1/me", &api).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -86,25 +180,48 @@ async fn first_start_prints_a_one_time_setup_link() {
         .find_map(|l| l.trim().strip_prefix(&format!("{}/setup?token=", s.base)))
         .unwrap_or_else(|| panic!("no set-up link in:\n{output}"))
         .to_string();
-    let page = s.http.get(format!("{}/setup?token={url}", s.base)).send().await.unwrap();
+    let page = s
+        .http
+        .get(format!("{}/setup?token={url}", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("Create password") && html.contains("Confirm password"));
     // The admin is pending until the link is used.
     let r = s
-        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": "admin", "password": ADMIN_PASSWORD})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "admin", "password": ADMIN_PASSWORD})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let r = s
-        .call(Method::POST, "/api/v1/activate", None, Some(json!({"token": url, "password": ADMIN_PASSWORD})))
+        .call(
+            Method::POST,
+            "/api/v1/activate",
+            None,
+            Some(json!({"token": url, "password": ADMIN_PASSWORD})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["user"]["status"], "active");
     s.login("admin", ADMIN_PASSWORD).await;
     let again = s
-        .call(Method::POST, "/api/v1/activate", None, Some(json!({"token": url, "password": "another password 123"})))
+        .call(
+            Method::POST,
+            "/api/v1/activate",
+            None,
+            Some(json!({"token": url, "password": "another password 123"})),
+        )
         .await;
-    assert_eq!((again.status, again.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_token"));
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_token")
+    );
     s.login("admin", ADMIN_PASSWORD).await;
     // The link never reaches the log through the request log lines.
     let log = s.output.lock().unwrap().clone();
@@ -129,20 +246,58 @@ async fn demo_loads_a_sample_tenant() {
 async fn health_readiness_metrics_and_openapi() {
     let s = Server::start();
     for path in ["/healthz", "/readyz", "/metrics"] {
-        let r = s.http.get(format!("{}{path}", s.base)).send().await.unwrap();
+        let r = s
+            .http
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
-    let metrics = s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("roster_http_requests_total{class=\"2xx\"}"));
-    let spec: serde_json::Value =
-        s.http.get(format!("{}/api/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
+    let spec: serde_json::Value = s
+        .http
+        .get(format!("{}/api/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/api/v1/users", "/api/v1/users/{id}", "/api/v1/groups/{id}/members", "/api/v1/auth/login", "/api/v1/audit", "/api/v1/tenants", "/api/v1/customers"] {
-        assert!(spec["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    for path in [
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/groups/{id}/members",
+        "/api/v1/auth/login",
+        "/api/v1/audit",
+        "/api/v1/tenants",
+        "/api/v1/customers",
+    ] {
+        assert!(
+            spec["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
     }
-    let docs = s.http.get(format!("{}/api/docs/", s.base)).send().await.unwrap();
+    let docs = s
+        .http
+        .get(format!("{}/api/docs/", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"));
-    let r = s.call(Method::GET, "/api/v1/no-such-thing", None, None).await;
+    let r = s
+        .call(Method::GET, "/api/v1/no-such-thing", None, None)
+        .await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
 }

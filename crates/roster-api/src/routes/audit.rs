@@ -19,7 +19,13 @@ pub async fn list_audit(
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Json<ListOf<AuditEventDto>>> {
     let page = PageReq::parse(p.limit, p.cursor.as_deref())?;
-    let query = AuditQuery { actor: f.actor, target: f.target, action: f.action, since: f.since, until: f.until };
+    let query = AuditQuery {
+        actor: f.actor,
+        target: f.target,
+        action: f.action,
+        since: f.since,
+        until: f.until,
+    };
     let rows = s.service.list_audit(&ctx, &query, page).await?;
     Ok(Json(ListOf::from_page(rows, AuditEventDto::from)))
 }

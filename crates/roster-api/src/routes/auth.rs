@@ -54,7 +54,10 @@ pub(crate) fn session_response(s: &AppState, out: LoginOutcome) -> Response {
     let csrf = secret::csrf_token(&out.token);
     let secure = if s.secure_cookies { "; Secure" } else { "" };
     let cookies = [
-        format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}", out.token),
+        format!(
+            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            out.token
+        ),
         format!("{CSRF_COOKIE}={csrf}; Path=/; SameSite=Lax{secure}"),
     ];
     let body = SessionDto {

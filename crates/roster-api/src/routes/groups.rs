@@ -23,7 +23,11 @@ pub async fn list_groups(
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Json<ListOf<GroupDto>>> {
     let page = PageReq::parse(p.limit, p.cursor.as_deref())?;
-    let filter = GroupFilter { owner: f.owner, member: f.member, q: f.q };
+    let filter = GroupFilter {
+        owner: f.owner,
+        member: f.member,
+        q: f.q,
+    };
     let rows = s.service.list_groups(&ctx, &filter, page).await?;
     Ok(Json(ListOf::from_page(rows, GroupDto::from)))
 }
@@ -36,7 +40,11 @@ pub async fn create_group(
     Authed(ctx): Authed,
     ApiJson(b): ApiJson<CreateGroupBody>,
 ) -> ApiResult<Response> {
-    let input = CreateGroup { name: b.name, description: b.description, owner: b.owner };
+    let input = CreateGroup {
+        name: b.name,
+        description: b.description,
+        owner: b.owner,
+    };
     let g = s.service.create_group(&ctx, input).await?;
     Ok(tagged(StatusCode::CREATED, g.version, GroupDto::from(g)))
 }
@@ -44,7 +52,11 @@ pub async fn create_group(
 /// One group.
 #[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "groups",
     responses((status = 200, body = GroupDto), (status = 404, body = ErrorBody)))]
-pub async fn get_group(State(s): State<AppState>, Authed(ctx): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn get_group(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let g = s.service.get_group(&ctx, parse_id(&id, "group")?).await?;
     Ok(tagged(StatusCode::OK, g.version, GroupDto::from(g)))
 }
@@ -59,8 +71,14 @@ pub async fn update_group(
     IfMatch(v): IfMatch,
     ApiJson(b): ApiJson<UpdateGroupBody>,
 ) -> ApiResult<Response> {
-    let change = UpdateGroup { name: b.name, description: b.description };
-    let g = s.service.update_group(&ctx, parse_id(&id, "group")?, &change, v).await?;
+    let change = UpdateGroup {
+        name: b.name,
+        description: b.description,
+    };
+    let g = s
+        .service
+        .update_group(&ctx, parse_id(&id, "group")?, &change, v)
+        .await?;
     Ok(tagged(StatusCode::OK, g.version, GroupDto::from(g)))
 }
 
@@ -73,7 +91,9 @@ pub async fn delete_group(
     Path(id): Path<String>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<StatusCode> {
-    s.service.delete_group(&ctx, parse_id(&id, "group")?, v).await?;
+    s.service
+        .delete_group(&ctx, parse_id(&id, "group")?, v)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -87,7 +107,10 @@ pub async fn list_members(
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Json<ListOf<MemberDto>>> {
     let page = PageReq::parse(p.limit, p.cursor.as_deref())?;
-    let rows = s.service.list_members(&ctx, parse_id(&id, "group")?, page).await?;
+    let rows = s
+        .service
+        .list_members(&ctx, parse_id(&id, "group")?, page)
+        .await?;
     Ok(Json(ListOf::from_page(rows, MemberDto::from)))
 }
 
@@ -100,7 +123,16 @@ pub async fn add_member(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AddMemberBody>,
 ) -> ApiResult<(StatusCode, Json<MemberDto>)> {
-    let m = s.service.add_member(&ctx, parse_id(&id, "group")?, b.user, b.valid_from, b.valid_until).await?;
+    let m = s
+        .service
+        .add_member(
+            &ctx,
+            parse_id(&id, "group")?,
+            b.user,
+            b.valid_from,
+            b.valid_until,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(m.into())))
 }
 
@@ -113,6 +145,8 @@ pub async fn remove_member(
     Path((id, user)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let group = parse_id(&id, "group")?;
-    s.service.remove_member(&ctx, group, parse_id(&user, "membership")?).await?;
+    s.service
+        .remove_member(&ctx, group, parse_id(&user, "membership")?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,7 +21,10 @@ pub async fn me(State(s): State<AppState>, Authed(ctx): Authed) -> ApiResult<Res
 /// The caller's API tokens.
 #[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me",
     responses((status = 200, body = Vec<ApiTokenDto>), (status = 401, body = ErrorBody)))]
-pub async fn list_tokens(State(s): State<AppState>, Authed(ctx): Authed) -> ApiResult<Json<Vec<ApiTokenDto>>> {
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+) -> ApiResult<Json<Vec<ApiTokenDto>>> {
     let rows = s.service.list_api_tokens(&ctx).await?;
     Ok(Json(rows.into_iter().map(ApiTokenDto::from).collect()))
 }
@@ -34,14 +37,29 @@ pub async fn create_token(
     Authed(ctx): Authed,
     ApiJson(b): ApiJson<CreateTokenBody>,
 ) -> ApiResult<(StatusCode, Json<NewApiTokenDto>)> {
-    let t = s.service.create_api_token(&ctx, &b.name, b.expires_at).await?;
-    Ok((StatusCode::CREATED, Json(NewApiTokenDto { token: t.token, record: t.record.into() })))
+    let t = s
+        .service
+        .create_api_token(&ctx, &b.name, b.expires_at)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewApiTokenDto {
+            token: t.token,
+            record: t.record.into(),
+        }),
+    ))
 }
 
 /// Revoke one of the caller's API tokens.
 #[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "me",
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn revoke_token(State(s): State<AppState>, Authed(ctx): Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    s.service.revoke_api_token(&ctx, parse_id(&id, "token")?).await?;
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.service
+        .revoke_api_token(&ctx, parse_id(&id, "token")?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,13 +21,29 @@ use utoipa_axum::routes;
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(orgs::list_tenants, orgs::create_tenant))
-        .routes(routes!(orgs::get_tenant, orgs::update_tenant, orgs::delete_tenant))
+        .routes(routes!(
+            orgs::get_tenant,
+            orgs::update_tenant,
+            orgs::delete_tenant
+        ))
         .routes(routes!(orgs::list_customers, orgs::create_customer))
-        .routes(routes!(orgs::get_customer, orgs::update_customer, orgs::delete_customer))
+        .routes(routes!(
+            orgs::get_customer,
+            orgs::update_customer,
+            orgs::delete_customer
+        ))
         .routes(routes!(users::list_users, users::create_user))
-        .routes(routes!(users::get_user, users::update_user, users::delete_user))
+        .routes(routes!(
+            users::get_user,
+            users::update_user,
+            users::delete_user
+        ))
         .routes(routes!(groups::list_groups, groups::create_group))
-        .routes(routes!(groups::get_group, groups::update_group, groups::delete_group))
+        .routes(routes!(
+            groups::get_group,
+            groups::update_group,
+            groups::delete_group
+        ))
         .routes(routes!(groups::list_members, groups::add_member))
         .routes(routes!(groups::remove_member))
         .routes(routes!(auth::login))

@@ -24,8 +24,14 @@ pub async fn list_tenants(
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Json<ListOf<TenantDto>>> {
     let page = PageReq::parse(p.limit, p.cursor.as_deref())?;
-    let filter = OrgFilter { parent: None, q: f.q };
-    let rows = s.service.list_org_nodes(&ctx, OrgKind::Tenant, &filter, page).await?;
+    let filter = OrgFilter {
+        parent: None,
+        q: f.q,
+    };
+    let rows = s
+        .service
+        .list_org_nodes(&ctx, OrgKind::Tenant, &filter, page)
+        .await?;
     Ok(Json(ListOf::from_page(rows, TenantDto::from)))
 }
 
@@ -44,8 +50,15 @@ pub async fn create_tenant(
 /// One tenant.
 #[utoipa::path(get, path = "/api/v1/tenants/{id}", tag = "org",
     responses((status = 200, body = TenantDto), (status = 404, body = ErrorBody)))]
-pub async fn get_tenant(State(s): State<AppState>, Authed(ctx): Authed, Path(id): Path<String>) -> ApiResult<Response> {
-    let n = s.service.get_org_node(&ctx, OrgKind::Tenant, parse_id(&id, "tenant")?).await?;
+pub async fn get_tenant(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let n = s
+        .service
+        .get_org_node(&ctx, OrgKind::Tenant, parse_id(&id, "tenant")?)
+        .await?;
     Ok(tagged(StatusCode::OK, n.version, TenantDto::from(n)))
 }
 
@@ -60,7 +73,16 @@ pub async fn update_tenant(
     ApiJson(b): ApiJson<UpdateOrg>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id, "tenant")?;
-    let n = s.service.update_org_node(&ctx, OrgKind::Tenant, id, &UpdateOrgNode { name: b.name }, v).await?;
+    let n = s
+        .service
+        .update_org_node(
+            &ctx,
+            OrgKind::Tenant,
+            id,
+            &UpdateOrgNode { name: b.name },
+            v,
+        )
+        .await?;
     Ok(tagged(StatusCode::OK, n.version, TenantDto::from(n)))
 }
 
@@ -73,7 +95,9 @@ pub async fn delete_tenant(
     Path(id): Path<String>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<StatusCode> {
-    s.service.delete_org_node(&ctx, OrgKind::Tenant, parse_id(&id, "tenant")?, v).await?;
+    s.service
+        .delete_org_node(&ctx, OrgKind::Tenant, parse_id(&id, "tenant")?, v)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -88,8 +112,14 @@ pub async fn list_customers(
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Json<ListOf<CustomerDto>>> {
     let page = PageReq::parse(p.limit, p.cursor.as_deref())?;
-    let filter = OrgFilter { parent: f.parent, q: f.q };
-    let rows = s.service.list_org_nodes(&ctx, OrgKind::Customer, &filter, page).await?;
+    let filter = OrgFilter {
+        parent: f.parent,
+        q: f.q,
+    };
+    let rows = s
+        .service
+        .list_org_nodes(&ctx, OrgKind::Customer, &filter, page)
+        .await?;
     Ok(Json(ListOf::from_page(rows, CustomerDto::from)))
 }
 
@@ -108,8 +138,15 @@ pub async fn create_customer(
 /// One customer.
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "org",
     responses((status = 200, body = CustomerDto), (status = 404, body = ErrorBody)))]
-pub async fn get_customer(State(s): State<AppState>, Authed(ctx): Authed, Path(id): Path<String>) -> ApiResult<Response> {
-    let n = s.service.get_org_node(&ctx, OrgKind::Customer, parse_id(&id, "customer")?).await?;
+pub async fn get_customer(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let n = s
+        .service
+        .get_org_node(&ctx, OrgKind::Customer, parse_id(&id, "customer")?)
+        .await?;
     Ok(tagged(StatusCode::OK, n.version, CustomerDto::from(n)))
 }
 
@@ -124,7 +161,16 @@ pub async fn update_customer(
     ApiJson(b): ApiJson<UpdateOrg>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id, "customer")?;
-    let n = s.service.update_org_node(&ctx, OrgKind::Customer, id, &UpdateOrgNode { name: b.name }, v).await?;
+    let n = s
+        .service
+        .update_org_node(
+            &ctx,
+            OrgKind::Customer,
+            id,
+            &UpdateOrgNode { name: b.name },
+            v,
+        )
+        .await?;
     Ok(tagged(StatusCode::OK, n.version, CustomerDto::from(n)))
 }
 
@@ -137,6 +183,8 @@ pub async fn delete_customer(
     Path(id): Path<String>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<StatusCode> {
-    s.service.delete_org_node(&ctx, OrgKind::Customer, parse_id(&id, "customer")?, v).await?;
+    s.service
+        .delete_org_node(&ctx, OrgKind::Customer, parse_id(&id, "customer")?, v)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,7 +23,12 @@ pub async fn list_users(
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Json<ListOf<UserDto>>> {
     let page = PageReq::parse(p.limit, p.cursor.as_deref())?;
-    let filter = UserFilter { owner: f.owner, group: f.group, status: f.status, q: f.q };
+    let filter = UserFilter {
+        owner: f.owner,
+        group: f.group,
+        status: f.status,
+        q: f.q,
+    };
     let rows = s.service.list_users(&ctx, &filter, page).await?;
     Ok(Json(ListOf::from_page(rows, UserDto::from)))
 }
@@ -56,7 +61,11 @@ pub async fn create_user(
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
     responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)))]
-pub async fn get_user(State(s): State<AppState>, Authed(ctx): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn get_user(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let u = s.service.get_user(&ctx, parse_id(&id, "user")?).await?;
     Ok(tagged(StatusCode::OK, u.version, UserDto::from(u)))
 }
@@ -81,9 +90,15 @@ pub async fn update_user(
         owner: b.owner,
         must_change_password: b.must_change_password,
     };
-    let out = s.service.update_user(&ctx, parse_id(&id, "user")?, change, v).await?;
+    let out = s
+        .service
+        .update_user(&ctx, parse_id(&id, "user")?, change, v)
+        .await?;
     let version = out.user.version;
-    let body = UpdatedUserDto { user: out.user.into(), removed_from_groups: out.removed_from_groups };
+    let body = UpdatedUserDto {
+        user: out.user.into(),
+        removed_from_groups: out.removed_from_groups,
+    };
     Ok(tagged(StatusCode::OK, version, body))
 }
 
@@ -96,6 +111,8 @@ pub async fn delete_user(
     Path(id): Path<String>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<StatusCode> {
-    s.service.delete_user(&ctx, parse_id(&id, "user")?, v).await?;
+    s.service
+        .delete_user(&ctx, parse_id(&id, "user")?, v)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

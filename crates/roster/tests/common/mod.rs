@@ -38,7 +38,11 @@ impl Res {
     }
     /// The ETag header.
     pub fn etag(&self) -> String {
-        self.headers.get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        self.headers
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
     }
     /// The `id` field of the body.
     pub fn id(&self) -> String {
@@ -84,19 +88,39 @@ impl Server {
             });
         }
         let addr = loop {
-            let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-                panic!("roster did not start; it printed:\n{}", output.lock().unwrap())
-            });
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "roster did not start; it printed:\n{}",
+                        output.lock().unwrap()
+                    )
+                });
             if let Some(rest) = line.split("listening on ").nth(1) {
                 break rest.split_whitespace().next().unwrap().to_string();
             }
         };
-        let http = reqwest::Client::builder().cookie_store(false).build().unwrap();
-        Server { child, base: format!("http://{addr}"), dir, output, http }
+        let http = reqwest::Client::builder()
+            .cookie_store(false)
+            .build()
+            .unwrap();
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            dir,
+            output,
+            http,
+        }
     }
 
     /// A request with an optional bearer token and JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
         self.call_with(method, path, token, body, &[]).await
     }
 
@@ -124,7 +148,11 @@ impl Server {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Res { status, headers, body }
+        Res {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {
@@ -134,7 +162,8 @@ impl Server {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
-        self.call(Method::PATCH, path, Some(token), Some(body)).await
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
     pub async fn delete(&self, path: &str, token: &str) -> Res {
         self.call(Method::DELETE, path, Some(token), None).await
@@ -143,7 +172,12 @@ impl Server {
     /// Logs in and returns the session token; panics on failure.
     pub async fn login(&self, login: &str, password: &str) -> String {
         let r = self
-            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": login, "password": password})))
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"login": login, "password": password})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "login {login}: {}", r.body);
         r.body["token"].as_str().unwrap().to_string()
@@ -156,16 +190,25 @@ impl Server {
 
     /// Creates a tenant and returns its id.
     pub async fn tenant(&self, admin: &str, name: &str) -> String {
-        let r = self.post("/api/v1/tenants", admin, json!({"name": name})).await;
+        let r = self
+            .post("/api/v1/tenants", admin, json!({"name": name}))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         r.id()
     }
 
     /// The predefined group of `kind` owned by `owner`.
     pub async fn predefined_group(&self, token: &str, owner: &str, kind: &str) -> String {
-        let r = self.get(&format!("/api/v1/groups?owner={owner}"), token).await;
+        let r = self
+            .get(&format!("/api/v1/groups?owner={owner}"), token)
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        r.body["items"].as_array().unwrap().iter().find(|g| g["kind"] == kind).expect("predefined group")["id"]
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["kind"] == kind)
+            .expect("predefined group")["id"]
             .as_str()
             .unwrap()
             .to_string()
@@ -187,7 +230,9 @@ impl Server {
     /// Creates a tenant with an administrator and returns (tenant id, admin token).
     pub async fn tenant_with_admin(&self, admin: &str, name: &str) -> (String, String) {
         let tenant = self.tenant(admin, name).await;
-        let admins = self.predefined_group(admin, &tenant, "administrators").await;
+        let admins = self
+            .predefined_group(admin, &tenant, "administrators")
+            .await;
         let login = format!("{}-admin", name.to_lowercase().replace(' ', "-"));
         self.user(admin, &tenant, &login, &[&admins]).await;
         let token = self.login(&login, PASSWORD).await;
@@ -201,7 +246,11 @@ impl Server {
             .arg(self.dir.path().join("data"))
             .output()
             .expect("run roster verify");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         (out.status.success(), text)
     }
 
@@ -214,6 +263,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- roster's output ---\n{}", self.output.lock().unwrap());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
