@@ -31,6 +31,9 @@ enum Bench {
         /// Requests per measured scenario.
         #[arg(long, default_value_t = 1000)]
         requests: usize,
+        /// Keep the generated databases (their paths are printed) for further probing.
+        #[arg(long)]
+        keep_data: bool,
     },
 }
 
@@ -38,8 +41,12 @@ enum Bench {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.bench {
-        Bench::Users { sizes, requests } => {
-            let section = users::run(&sizes, requests).await?;
+        Bench::Users {
+            sizes,
+            requests,
+            keep_data,
+        } => {
+            let section = users::run(&sizes, requests, keep_data).await?;
             report::write_section(&cli.out, "users", &section)?;
             println!("{section}");
         }

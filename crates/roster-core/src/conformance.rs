@@ -54,6 +54,7 @@ macro_rules! conformance_tests {
             read_rejects_writes,
             writers_take_turns,
             consistency_problems_found,
+            bulk_inserts,
         );
     };
     (@each $make:expr; $($name:ident),+ $(,)?) => {
@@ -1747,4 +1748,91 @@ impl Breakage {
         }
         .expect("the store takes inconsistent data; the check finds it");
     }
+}
+
+/// Bulk loads: many users and memberships in one call, across statement-size boundaries;
+/// a duplicate login anywhere in a batch fails it.
+pub async fn bulk_inserts(store: &dyn Store) {
+    let w = seed(store).await;
+    let group = group_of(&w.a, GroupKind::Custom, "Bulk");
+    let users: Vec<(User, Option<String>)> = (0..1234)
+        .map(|i| {
+            (
+                user_of(&w.a, &format!("bulk{i:04}")),
+                (i % 2 == 0).then(|| format!("$argon2id$hash{i}")),
+            )
+        })
+        .collect();
+    let memberships: Vec<Membership> = users.iter().map(|(u, _)| membership(&group, u)).collect();
+    let mut tx = write(store).await;
+    tx.insert_group(&group).await.unwrap();
+    tx.insert_users(&users).await.unwrap();
+    tx.upsert_memberships(&memberships).await.unwrap();
+    // Upserting again replaces windows and adds nothing.
+    let until = later(60);
+    let windowed: Vec<Membership> = memberships
+        .iter()
+        .take(1100)
+        .map(|m| Membership {
+            valid_until: Some(until),
+            ..m.clone()
+        })
+        .collect();
+    tx.upsert_memberships(&windowed).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    for i in [0usize, 499, 500, 1233] {
+        let (u, hash) = &users[i];
+        assert_eq!(
+            tx.get_user(ALL, u.id).await.unwrap(),
+            Some(u.clone()),
+            "user {i}"
+        );
+        assert_eq!(
+            tx.password_hash(u.id).await.unwrap(),
+            hash.clone(),
+            "hash {i}"
+        );
+    }
+    let all = tx.list_memberships(group.id, first(1000)).await.unwrap();
+    let rest = tx
+        .list_memberships(group.id, after(all[999].user, 1000))
+        .await
+        .unwrap();
+    assert_eq!(all.len() + rest.len(), 1234);
+    assert_eq!(
+        tx.get_membership(group.id, users[1099].0.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .valid_until,
+        Some(until)
+    );
+    assert_eq!(
+        tx.get_membership(group.id, users[1100].0.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .valid_until,
+        None
+    );
+    drop(tx);
+
+    let dup = vec![
+        (user_of(&w.a, "fresh-one"), None),
+        (user_of(&w.a, "BULK0001"), None),
+    ];
+    let mut tx = write(store).await;
+    assert!(matches!(
+        tx.insert_users(&dup).await,
+        Err(StoreError::Unique(_))
+    ));
+    drop(tx);
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_user_by_login("fresh-one").await.unwrap(),
+        None,
+        "the failed batch left nothing"
+    );
 }

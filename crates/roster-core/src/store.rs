@@ -87,6 +87,9 @@ pub trait StoreTx: Send {
     // --- users ---
     /// Inserts a user with an optional password hash (PHC string).
     async fn insert_user(&mut self, user: &User, password_hash: Option<&str>) -> StoreResult<()>;
+    /// Inserts many users at once, as bulk loads and imports do; the same rules as
+    /// [`StoreTx::insert_user`] apply to each row.
+    async fn insert_users(&mut self, users: &[(User, Option<String>)]) -> StoreResult<()>;
     /// Writes every field of a user except the password hash.
     async fn update_user(&mut self, user: &User) -> StoreResult<()>;
     /// Deletes a user with their memberships and tokens.
@@ -127,6 +130,8 @@ pub trait StoreTx: Send {
     ) -> StoreResult<Vec<Group>>;
     /// Adds a membership or replaces its validity window.
     async fn upsert_membership(&mut self, m: &Membership) -> StoreResult<()>;
+    /// Adds many memberships at once (or replaces their windows), as bulk loads do.
+    async fn upsert_memberships(&mut self, ms: &[Membership]) -> StoreResult<()>;
     /// Removes a membership; whether there was one.
     async fn delete_membership(&mut self, group: Id, user: Id) -> StoreResult<bool>;
     /// One membership.

@@ -53,7 +53,7 @@ CREATE TABLE users (
 );
 CREATE INDEX users_tenant ON users (tenant_id, id);
 CREATE INDEX users_owner ON users (owner_id, id);
-CREATE INDEX users_tenant_login ON users (tenant_id, login_lc);
+-- Login prefixes use the unique login_lc index (logins are unique install-wide).
 CREATE INDEX users_tenant_email ON users (tenant_id, email_lc);
 CREATE INDEX users_tenant_first ON users (tenant_id, first_lc);
 CREATE INDEX users_tenant_last ON users (tenant_id, last_lc);
@@ -85,7 +85,7 @@ CREATE TABLE memberships (
     valid_until INTEGER NULL,
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (group_id, user_id)
-);
+) WITHOUT ROWID; -- the key is the table: one B-tree fewer per membership
 CREATE INDEX memberships_user ON memberships (user_id, group_id);
 
 -- Bearer secrets, stored only as hashes.

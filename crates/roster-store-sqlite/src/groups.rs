@@ -137,25 +137,42 @@ pub(crate) async fn list(
     rows::all(rows, rows::group)
 }
 
+/// Rows per multi-row membership `INSERT` (6 parameters each).
+const MEMBERSHIPS_PER_STATEMENT: usize = 1000;
+
 pub(crate) async fn upsert_membership(
     conn: &mut SqliteConnection,
     m: &Membership,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO memberships (group_id, user_id, tenant_id, valid_from, valid_until, \
-         created_at) VALUES (?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (group_id, user_id) DO UPDATE \
-         SET valid_from = excluded.valid_from, valid_until = excluded.valid_until",
-    )
-    .bind(blob(m.group))
-    .bind(blob(m.user))
-    .bind(blob(m.tenant))
-    .bind(opt_micros(m.valid_from))
-    .bind(opt_micros(m.valid_until))
-    .bind(micros(m.created_at))
-    .execute(conn)
-    .await
-    .map_err(db_err)?;
+    upsert_memberships(conn, std::slice::from_ref(m)).await
+}
+
+/// Adds memberships, or replaces the validity window of existing ones, in multi-row statements.
+pub(crate) async fn upsert_memberships(
+    conn: &mut SqliteConnection,
+    memberships: &[Membership],
+) -> StoreResult<()> {
+    // In key order, a large batch visits each B-tree page once instead of hopping about.
+    let mut sorted: Vec<&Membership> = memberships.iter().collect();
+    sorted.sort_by_key(|m| (m.group, m.user));
+    for chunk in sorted.chunks(MEMBERSHIPS_PER_STATEMENT) {
+        let mut q = QueryBuilder::new(
+            "INSERT INTO memberships (group_id, user_id, tenant_id, valid_from, valid_until, created_at) ",
+        );
+        q.push_values(chunk, |mut b, m| {
+            b.push_bind(blob(m.group))
+                .push_bind(blob(m.user))
+                .push_bind(blob(m.tenant))
+                .push_bind(opt_micros(m.valid_from))
+                .push_bind(opt_micros(m.valid_until))
+                .push_bind(micros(m.created_at));
+        });
+        q.push(
+            " ON CONFLICT (group_id, user_id) DO UPDATE \
+             SET valid_from = excluded.valid_from, valid_until = excluded.valid_until",
+        );
+        q.build().execute(&mut *conn).await.map_err(db_err)?;
+    }
     Ok(())
 }
 

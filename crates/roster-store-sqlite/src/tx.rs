@@ -59,6 +59,9 @@ impl StoreTx for SqliteTx {
     async fn insert_user(&mut self, user: &User, password_hash: Option<&str>) -> StoreResult<()> {
         users::insert(&mut self.tx, user, password_hash).await
     }
+    async fn insert_users(&mut self, users: &[(User, Option<String>)]) -> StoreResult<()> {
+        users::insert_many(&mut self.tx, users).await
+    }
     async fn update_user(&mut self, user: &User) -> StoreResult<()> {
         users::update(&mut self.tx, user).await
     }
@@ -111,6 +114,9 @@ impl StoreTx for SqliteTx {
     }
     async fn upsert_membership(&mut self, m: &Membership) -> StoreResult<()> {
         groups::upsert_membership(&mut self.tx, m).await
+    }
+    async fn upsert_memberships(&mut self, ms: &[Membership]) -> StoreResult<()> {
+        groups::upsert_memberships(&mut self.tx, ms).await
     }
     async fn delete_membership(&mut self, group: Id, user: Id) -> StoreResult<bool> {
         groups::delete_membership(&mut self.tx, group, user).await

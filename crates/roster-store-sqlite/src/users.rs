@@ -9,40 +9,52 @@ use roster_core::store::{StoreResult, TenantScope};
 use roster_core::Id;
 use sqlx::{QueryBuilder, Row, SqliteConnection};
 
+/// Rows per multi-row `INSERT` (20 parameters each, well under SQLite's 32,766).
+const USERS_PER_STATEMENT: usize = 500;
+
 pub(crate) async fn insert(
     conn: &mut SqliteConnection,
     user: &User,
     password_hash: Option<&str>,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO users (id, tenant_id, owner_id, login, login_lc, email, email_lc, \
-         email_verified, first_name, last_name, first_lc, last_lc, phone, kind, status, \
-         must_change_password, password_hash, version, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(blob(user.id))
-    .bind(blob(user.tenant))
-    .bind(blob(user.owner))
-    .bind(&user.login)
-    .bind(lc(&user.login))
-    .bind(&user.email)
-    .bind(user.email.as_deref().map(lc))
-    .bind(user.email_verified)
-    .bind(&user.first_name)
-    .bind(&user.last_name)
-    .bind(user.first_name.as_deref().map(lc))
-    .bind(user.last_name.as_deref().map(lc))
-    .bind(&user.phone)
-    .bind(user.kind.as_str())
-    .bind(user.status.as_str())
-    .bind(user.must_change_password)
-    .bind(password_hash)
-    .bind(user.version)
-    .bind(micros(user.created_at))
-    .bind(micros(user.updated_at))
-    .execute(conn)
-    .await
-    .map_err(db_err)?;
+    insert_many(conn, &[(user.clone(), password_hash.map(str::to_string))]).await
+}
+
+/// Inserts users with multi-row statements, so bulk loads do not pay per-row overhead.
+pub(crate) async fn insert_many(
+    conn: &mut SqliteConnection,
+    users: &[(User, Option<String>)],
+) -> StoreResult<()> {
+    for chunk in users.chunks(USERS_PER_STATEMENT) {
+        let mut q = QueryBuilder::new(
+            "INSERT INTO users (id, tenant_id, owner_id, login, login_lc, email, email_lc, \
+             email_verified, first_name, last_name, first_lc, last_lc, phone, kind, status, \
+             must_change_password, password_hash, version, created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, (user, password_hash)| {
+            b.push_bind(blob(user.id))
+                .push_bind(blob(user.tenant))
+                .push_bind(blob(user.owner))
+                .push_bind(user.login.clone())
+                .push_bind(lc(&user.login))
+                .push_bind(user.email.clone())
+                .push_bind(user.email.as_deref().map(lc))
+                .push_bind(user.email_verified)
+                .push_bind(user.first_name.clone())
+                .push_bind(user.last_name.clone())
+                .push_bind(user.first_name.as_deref().map(lc))
+                .push_bind(user.last_name.as_deref().map(lc))
+                .push_bind(user.phone.clone())
+                .push_bind(user.kind.as_str())
+                .push_bind(user.status.as_str())
+                .push_bind(user.must_change_password)
+                .push_bind(password_hash.clone())
+                .push_bind(user.version)
+                .push_bind(micros(user.created_at))
+                .push_bind(micros(user.updated_at));
+        });
+        q.build().execute(&mut *conn).await.map_err(db_err)?;
+    }
     Ok(())
 }
 
@@ -124,6 +136,40 @@ pub(crate) async fn get_by_login(
 /// With a group filter the query is driven from the group's memberships (ordered by user id
 /// through their primary key), so a large table of users is never scanned for a small group;
 /// `CROSS JOIN` is SQLite's way of fixing that join order.
+/// The columns a search prefix is matched against.
+const SEARCH_COLUMNS: [&str; 4] = ["login_lc", "email_lc", "first_lc", "last_lc"];
+
+/// A prefix matching at least this many users counts as dense. Walking users in id order then
+/// meets a page's worth of matches within a few thousand rows, while merging and sorting the
+/// index ranges would touch every match; below it, the ranges are the cheaper plan.
+const DENSE_PREFIX: i64 = 2000;
+
+/// Whether `prefix` matches at least [`DENSE_PREFIX`] users in scope (counted through the
+/// columns' indexes, and never past the threshold).
+async fn prefix_is_dense(
+    conn: &mut SqliteConnection,
+    scope: TenantScope,
+    prefix: &str,
+) -> StoreResult<bool> {
+    let mut total = 0;
+    for column in SEARCH_COLUMNS {
+        let mut q = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM users u WHERE 1 = 1");
+        filters::scope(&mut q, "u.tenant_id", scope);
+        filters::prefix(&mut q, &format!("u.{column}"), prefix);
+        q.push(" LIMIT ").push_bind(DENSE_PREFIX - total).push(")");
+        let n: i64 = q
+            .build_query_scalar()
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        total += n;
+        if total >= DENSE_PREFIX {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 pub(crate) async fn list(
     conn: &mut SqliteConnection,
     scope: TenantScope,
@@ -158,15 +204,16 @@ pub(crate) async fn list(
         filters::text_eq(&mut q, "u.status", status.as_str());
     }
     if let Some(prefix) = &query.prefix {
+        // A dense prefix is filtered while walking ids in order (a unary `+` keeps SQLite
+        // from using the column's index); a sparse one merges the index ranges instead.
+        let dense = query.group.is_none() && prefix_is_dense(conn, scope, prefix).await?;
+        let mark = if dense { "+" } else { "" };
         q.push(" AND (");
-        for (i, column) in ["u.login_lc", "u.email_lc", "u.first_lc", "u.last_lc"]
-            .into_iter()
-            .enumerate()
-        {
+        for (i, column) in SEARCH_COLUMNS.into_iter().enumerate() {
             if i > 0 {
                 q.push(" OR ");
             }
-            filters::prefix_range(&mut q, column, prefix);
+            filters::prefix_range(&mut q, &format!("{mark}u.{column}"), prefix);
         }
         q.push(")");
     }
