@@ -104,6 +104,11 @@ impl From<CoreError> for ApiError {
                 "unavailable",
                 "the database is unavailable; try again shortly",
             ),
+            CoreError::Transient => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the database is busy; try again shortly",
+            ),
             CoreError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ApiError::new(

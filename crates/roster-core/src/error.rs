@@ -54,6 +54,10 @@ pub enum CoreError {
     /// The database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable,
+    /// The store hit a transient conflict. Service functions run the transaction again, so a
+    /// caller sees this only when the retries ran out.
+    #[error("the database is busy")]
+    Transient,
     /// A bug or an unexpected store failure; the message is for the log only.
     #[error("internal error")]
     Internal(String),
@@ -96,6 +100,7 @@ impl From<crate::store::StoreError> for CoreError {
         use crate::store::StoreError;
         match e {
             StoreError::Unavailable(_) => CoreError::Unavailable,
+            StoreError::Retry(_) => CoreError::Transient,
             StoreError::Unique(what) => CoreError::conflict(
                 "already_exists",
                 format!("an object with the same {what} already exists"),

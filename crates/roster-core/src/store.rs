@@ -22,6 +22,10 @@ pub enum StoreError {
     /// The database cannot be reached.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A transient conflict with another transaction (serialisation failure, deadlock, busy
+    /// database): the whole transaction may be run again and then succeed.
+    #[error("transient conflict: {0}")]
+    Retry(String),
     /// Anything else.
     #[error("store error: {0}")]
     Other(String),

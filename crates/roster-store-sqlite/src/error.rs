@@ -4,18 +4,25 @@ use roster_core::store::StoreError;
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::migrate::MigrateError;
 
-/// SQLite's primary result codes that mean "cannot get at the data right now" rather than a bug:
-/// BUSY, LOCKED, IOERR, FULL, CANTOPEN.
-const UNAVAILABLE_CODES: [i64; 5] = [5, 6, 10, 13, 14];
+/// SQLite's primary result codes for another connection holding the database: BUSY, LOCKED.
+/// Running the transaction again may succeed.
+const RETRY_CODES: [i64; 2] = [5, 6];
 
-/// Translates a database error: broken uniqueness rules name what was duplicated, connection
-/// trouble is `Unavailable`, everything else is `Other`.
+/// SQLite's primary result codes that mean "cannot get at the data right now" rather than a bug:
+/// IOERR, FULL, CANTOPEN.
+const UNAVAILABLE_CODES: [i64; 3] = [10, 13, 14];
+
+/// Translates a database error: broken uniqueness rules name what was duplicated, a busy or
+/// locked database is `Retry`, connection trouble is `Unavailable`, everything else is `Other`.
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.kind() == ErrorKind::UniqueViolation => {
             StoreError::Unique(duplicated(d.message()))
         }
-        sqlx::Error::Database(d) if is_unavailable(d.as_ref()) => {
+        sqlx::Error::Database(d) if has_code(d.as_ref(), &RETRY_CODES) => {
+            StoreError::Retry(e.to_string())
+        }
+        sqlx::Error::Database(d) if has_code(d.as_ref(), &UNAVAILABLE_CODES) => {
             StoreError::Unavailable(e.to_string())
         }
         sqlx::Error::PoolTimedOut
@@ -39,10 +46,11 @@ pub(crate) fn other(message: impl Into<String>) -> StoreError {
     StoreError::Other(message.into())
 }
 
-fn is_unavailable(d: &dyn DatabaseError) -> bool {
+/// Whether the error's primary result code (the low byte of the extended code) is in `codes`.
+fn has_code(d: &dyn DatabaseError, codes: &[i64]) -> bool {
     d.code()
         .and_then(|c| c.parse::<i64>().ok())
-        .is_some_and(|c| UNAVAILABLE_CODES.contains(&(c & 0xff)))
+        .is_some_and(|c| codes.contains(&(c & 0xff)))
 }
 
 /// What a `UNIQUE constraint failed: table.column, …` message says was duplicated.

@@ -55,6 +55,12 @@ impl Service {
     /// Checks a login and password and opens a session. The answer never tells whether the
     /// login exists: unknown logins cost the same hash as known ones.
     pub async fn login(&self, ctx: &Ctx, login: &str, password: &str) -> CoreResult<LoginOutcome> {
+        self.retrying(|| self.login_once(ctx, login, password))
+            .await
+    }
+
+    /// One attempt of [`Service::login`].
+    async fn login_once(&self, ctx: &Ctx, login: &str, password: &str) -> CoreResult<LoginOutcome> {
         let found = if login.is_empty() || login.len() > validate::MAX_LOGIN * 4 {
             None
         } else {
@@ -140,6 +146,11 @@ impl Service {
 
     /// The actor behind a session or API token secret.
     pub async fn authenticate(&self, token: &str) -> CoreResult<Actor> {
+        self.retrying(|| self.authenticate_once(token)).await
+    }
+
+    /// One attempt of [`Service::authenticate`].
+    async fn authenticate_once(&self, token: &str) -> CoreResult<Actor> {
         if !token.starts_with(secret::PREFIX) || token.len() > 128 {
             return Err(unauthenticated());
         }
@@ -196,6 +207,11 @@ impl Service {
 
     /// Ends the caller's session (or revokes the API token they used).
     pub async fn logout(&self, ctx: &Ctx) -> CoreResult<()> {
+        self.retrying(|| self.logout_once(ctx)).await
+    }
+
+    /// One attempt of [`Service::logout`].
+    async fn logout_once(&self, ctx: &Ctx) -> CoreResult<()> {
         let token = ctx.actor.token.ok_or_else(unauthenticated)?;
         let mut tx = self.write().await?;
         if tx.delete_token(token).await? {
@@ -215,6 +231,17 @@ impl Service {
 
     /// Makes a named API token for the caller, valid until `expires_at` (default 90 days).
     pub async fn create_api_token(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        expires_at: Option<Timestamp>,
+    ) -> CoreResult<NewApiToken> {
+        self.retrying(|| self.create_api_token_once(ctx, name, expires_at))
+            .await
+    }
+
+    /// One attempt of [`Service::create_api_token`].
+    async fn create_api_token_once(
         &self,
         ctx: &Ctx,
         name: &str,
@@ -268,6 +295,11 @@ impl Service {
 
     /// Revokes one of the caller's API tokens.
     pub async fn revoke_api_token(&self, ctx: &Ctx, id: Id) -> CoreResult<()> {
+        self.retrying(|| self.revoke_api_token_once(ctx, id)).await
+    }
+
+    /// One attempt of [`Service::revoke_api_token`].
+    async fn revoke_api_token_once(&self, ctx: &Ctx, id: Id) -> CoreResult<()> {
         let user = ctx.actor.user.ok_or_else(unauthenticated)?;
         let mut tx = self.write().await?;
         let owned = tx
@@ -318,6 +350,17 @@ impl Service {
     /// Redeems an activation link: sets the password, activates the user and logs them in.
     /// A link works once; of two parallel redemptions exactly one succeeds.
     pub async fn activate(
+        &self,
+        ctx: &Ctx,
+        token: &str,
+        password: &str,
+    ) -> CoreResult<LoginOutcome> {
+        self.retrying(|| self.activate_once(ctx, token, password))
+            .await
+    }
+
+    /// One attempt of [`Service::activate`].
+    async fn activate_once(
         &self,
         ctx: &Ctx,
         token: &str,

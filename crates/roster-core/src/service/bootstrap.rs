@@ -27,6 +27,16 @@ impl Service {
         admin_login: &str,
         admin_password: Option<&str>,
     ) -> CoreResult<BootstrapOutcome> {
+        self.retrying(|| self.bootstrap_once(admin_login, admin_password))
+            .await
+    }
+
+    /// One attempt of [`Service::bootstrap`].
+    async fn bootstrap_once(
+        &self,
+        admin_login: &str,
+        admin_password: Option<&str>,
+    ) -> CoreResult<BootstrapOutcome> {
         let ctx = Ctx::system();
         let login = validate::login(admin_login)?;
         if let Some(p) = admin_password {

@@ -58,6 +58,11 @@ pub struct MemberView {
 impl Service {
     /// Creates a custom group owned by a node the caller administers.
     pub async fn create_group(&self, ctx: &Ctx, input: CreateGroup) -> CoreResult<Group> {
+        self.retrying(|| self.create_group_once(ctx, &input)).await
+    }
+
+    /// One attempt of [`Service::create_group`].
+    async fn create_group_once(&self, ctx: &Ctx, input: &CreateGroup) -> CoreResult<Group> {
         let name = validate::name("name", &input.name)?;
         let description = validate::description(input.description.as_deref().unwrap_or(""))?;
         let mut tx = self.write().await?;
@@ -138,6 +143,18 @@ impl Service {
         change: &UpdateGroup,
         expected_version: Option<i64>,
     ) -> CoreResult<Group> {
+        self.retrying(|| self.update_group_once(ctx, id, change, expected_version))
+            .await
+    }
+
+    /// One attempt of [`Service::update_group`].
+    async fn update_group_once(
+        &self,
+        ctx: &Ctx,
+        id: Id,
+        change: &UpdateGroup,
+        expected_version: Option<i64>,
+    ) -> CoreResult<Group> {
         let mut tx = self.write().await?;
         let (mut group, _) = visible_group(tx.as_mut(), ctx, id).await?;
         check_version(expected_version, group.version)?;
@@ -194,6 +211,17 @@ impl Service {
         id: Id,
         expected_version: Option<i64>,
     ) -> CoreResult<()> {
+        self.retrying(|| self.delete_group_once(ctx, id, expected_version))
+            .await
+    }
+
+    /// One attempt of [`Service::delete_group`].
+    async fn delete_group_once(
+        &self,
+        ctx: &Ctx,
+        id: Id,
+        expected_version: Option<i64>,
+    ) -> CoreResult<()> {
         let mut tx = self.write().await?;
         let (group, _) = visible_group(tx.as_mut(), ctx, id).await?;
         check_version(expected_version, group.version)?;
@@ -219,6 +247,19 @@ impl Service {
 
     /// Adds a user to a group (or changes the window of their membership).
     pub async fn add_member(
+        &self,
+        ctx: &Ctx,
+        group: Id,
+        user: Id,
+        valid_from: Option<Timestamp>,
+        valid_until: Option<Timestamp>,
+    ) -> CoreResult<MemberView> {
+        self.retrying(|| self.add_member_once(ctx, group, user, valid_from, valid_until))
+            .await
+    }
+
+    /// One attempt of [`Service::add_member`].
+    async fn add_member_once(
         &self,
         ctx: &Ctx,
         group: Id,
@@ -270,6 +311,12 @@ impl Service {
 
     /// Removes a user from a group; their account stays.
     pub async fn remove_member(&self, ctx: &Ctx, group: Id, user: Id) -> CoreResult<()> {
+        self.retrying(|| self.remove_member_once(ctx, group, user))
+            .await
+    }
+
+    /// One attempt of [`Service::remove_member`].
+    async fn remove_member_once(&self, ctx: &Ctx, group: Id, user: Id) -> CoreResult<()> {
         let mut tx = self.write().await?;
         let (group, _) = visible_group(tx.as_mut(), ctx, group).await?;
         fixed_membership(&group)?;

@@ -23,7 +23,11 @@ use crate::model::AuditEvent;
 use crate::password::PasswordHasher;
 use crate::store::{Store, StoreError, StoreTx};
 use chrono::Duration;
+use std::future::Future;
 use std::sync::Arc;
+
+/// How often a write transaction is tried before a transient conflict reaches the caller.
+const ATTEMPTS: u32 = 5;
 
 /// Tunables of the service layer.
 #[derive(Debug, Clone)]
@@ -105,12 +109,42 @@ impl Service {
         Ok(tx.consistency_problems().await?)
     }
 
+    /// Runs one write use case, again on transient conflicts (see [`retry_transient`]).
+    async fn retrying<T, F, Fut>(&self, attempt: F) -> CoreResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = CoreResult<T>>,
+    {
+        retry_transient(attempt).await
+    }
+
     async fn read(&self) -> CoreResult<Box<dyn StoreTx>> {
         Ok(self.store.read().await?)
     }
 
     async fn write(&self) -> CoreResult<Box<dyn StoreTx>> {
         Ok(self.store.write().await?)
+    }
+}
+
+/// Runs `attempt` (which opens, fills and commits one write transaction) again when the
+/// store reports a transient conflict, up to [`ATTEMPTS`] times with a short, growing,
+/// jittered pause. Everything else, success or failure, is returned as it is.
+async fn retry_transient<T, F, Fut>(mut attempt: F) -> CoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = CoreResult<T>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(CoreError::Transient) if tries < ATTEMPTS => {
+                let pause = 5 * u64::from(tries) + rand::random::<u64>() % 10;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                tries += 1;
+            }
+            other => return other,
+        }
     }
 }
 
@@ -151,5 +185,44 @@ fn unique_as(code: &'static str, message: String) -> impl FnOnce(StoreError) -> 
     move |e| match e {
         StoreError::Unique(_) => CoreError::conflict(code, message),
         other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[tokio::test]
+    async fn transient_conflicts_are_retried_then_reported() {
+        let calls = Cell::new(0);
+        let ok = retry_transient(|| async {
+            calls.set(calls.get() + 1);
+            if calls.get() < 3 {
+                Err(CoreError::Transient)
+            } else {
+                Ok(7)
+            }
+        })
+        .await;
+        assert_eq!((ok.ok(), calls.get()), (Some(7), 3));
+
+        calls.set(0);
+        let gave_up: CoreResult<()> = retry_transient(|| async {
+            calls.set(calls.get() + 1);
+            Err(CoreError::Transient)
+        })
+        .await;
+        assert!(matches!(gave_up, Err(CoreError::Transient)));
+        assert_eq!(calls.get(), ATTEMPTS);
+
+        calls.set(0);
+        let other: CoreResult<()> = retry_transient(|| async {
+            calls.set(calls.get() + 1);
+            Err(CoreError::PreconditionFailed)
+        })
+        .await;
+        assert!(matches!(other, Err(CoreError::PreconditionFailed)));
+        assert_eq!(calls.get(), 1, "only transient conflicts are retried");
     }
 }

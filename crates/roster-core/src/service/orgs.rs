@@ -90,6 +90,11 @@ pub(super) async fn insert_node_with_groups(
 impl Service {
     /// Creates a tenant (system administrators only).
     pub async fn create_tenant(&self, ctx: &Ctx, name: &str) -> CoreResult<OrgNode> {
+        self.retrying(|| self.create_tenant_once(ctx, name)).await
+    }
+
+    /// One attempt of [`Service::create_tenant`].
+    async fn create_tenant_once(&self, ctx: &Ctx, name: &str) -> CoreResult<OrgNode> {
         if !ctx.actor.system_admin {
             return Err(CoreError::forbidden(
                 "only system administrators create tenants",
@@ -126,6 +131,12 @@ impl Service {
 
     /// Creates a customer under a tenant or another customer the caller administers.
     pub async fn create_customer(&self, ctx: &Ctx, name: &str, parent: Id) -> CoreResult<OrgNode> {
+        self.retrying(|| self.create_customer_once(ctx, name, parent))
+            .await
+    }
+
+    /// One attempt of [`Service::create_customer`].
+    async fn create_customer_once(&self, ctx: &Ctx, name: &str, parent: Id) -> CoreResult<OrgNode> {
         let name = validate::name("name", name)?;
         let mut tx = self.write().await?;
         let parent_node = tx
@@ -211,6 +222,19 @@ impl Service {
         change: &UpdateOrgNode,
         expected_version: Option<i64>,
     ) -> CoreResult<OrgNode> {
+        self.retrying(|| self.update_org_node_once(ctx, kind, id, change, expected_version))
+            .await
+    }
+
+    /// One attempt of [`Service::update_org_node`].
+    async fn update_org_node_once(
+        &self,
+        ctx: &Ctx,
+        kind: OrgKind,
+        id: Id,
+        change: &UpdateOrgNode,
+        expected_version: Option<i64>,
+    ) -> CoreResult<OrgNode> {
         let mut tx = self.write().await?;
         let mut node = visible_node(tx.as_mut(), ctx, kind, id).await?;
         check_version(expected_version, node.version)?;
@@ -243,6 +267,18 @@ impl Service {
 
     /// Deletes an empty tenant or customer; the caller must administer its parent.
     pub async fn delete_org_node(
+        &self,
+        ctx: &Ctx,
+        kind: OrgKind,
+        id: Id,
+        expected_version: Option<i64>,
+    ) -> CoreResult<()> {
+        self.retrying(|| self.delete_org_node_once(ctx, kind, id, expected_version))
+            .await
+    }
+
+    /// One attempt of [`Service::delete_org_node`].
+    async fn delete_org_node_once(
         &self,
         ctx: &Ctx,
         kind: OrgKind,

@@ -85,6 +85,11 @@ pub struct UserFilter {
 impl Service {
     /// Creates a user owned by a node the caller administers.
     pub async fn create_user(&self, ctx: &Ctx, input: CreateUser) -> CoreResult<User> {
+        self.retrying(|| self.create_user_once(ctx, &input)).await
+    }
+
+    /// One attempt of [`Service::create_user`].
+    async fn create_user_once(&self, ctx: &Ctx, input: &CreateUser) -> CoreResult<User> {
         let email = input.email.as_deref().map(validate::email).transpose()?;
         let login = match (&input.login, &email) {
             (Some(l), _) => validate::login(l)?,
@@ -240,6 +245,18 @@ impl Service {
         change: UpdateUser,
         expected_version: Option<i64>,
     ) -> CoreResult<UpdatedUser> {
+        self.retrying(|| self.update_user_once(ctx, id, &change, expected_version))
+            .await
+    }
+
+    /// One attempt of [`Service::update_user`].
+    async fn update_user_once(
+        &self,
+        ctx: &Ctx,
+        id: Id,
+        change: &UpdateUser,
+        expected_version: Option<i64>,
+    ) -> CoreResult<UpdatedUser> {
         let mut tx = self.write().await?;
         let (mut user, owner) = visible_user(tx.as_mut(), ctx, id).await?;
         check_version(expected_version, user.version)?;
@@ -389,6 +406,17 @@ impl Service {
 
     /// Deletes a user: memberships, sessions and credentials go; the audit trail keeps the id.
     pub async fn delete_user(
+        &self,
+        ctx: &Ctx,
+        id: Id,
+        expected_version: Option<i64>,
+    ) -> CoreResult<()> {
+        self.retrying(|| self.delete_user_once(ctx, id, expected_version))
+            .await
+    }
+
+    /// One attempt of [`Service::delete_user`].
+    async fn delete_user_once(
         &self,
         ctx: &Ctx,
         id: Id,
