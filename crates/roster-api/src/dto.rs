@@ -397,6 +397,10 @@ pub struct LoginBody {
 /// A new session.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionDto {
+    /// Set when the token is not yet a full session: `change_password` means it may only
+    /// `POST /me/password`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
     /// Bearer token (also set as the session cookie).
     pub token: String,
     /// The value for the `x-csrf-token` header on cookie-authenticated changes.
@@ -520,4 +524,43 @@ pub struct AuditParams {
     pub since: Option<DateTime<Utc>>,
     /// Before (RFC 3339).
     pub until: Option<DateTime<Utc>>,
+}
+
+/// Body of `POST /users/{id}/activation-link`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationLinkBody {
+    /// Email the link instead of returning it (needs outgoing email).
+    #[serde(default)]
+    pub send: bool,
+}
+
+/// A new activation link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivationLinkDto {
+    /// The link; its `token` query parameter is the one-time secret.
+    pub url: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Body of `POST /users/{id}/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPasswordBody {
+    /// The new password.
+    pub password: String,
+    /// Require a change at the next login.
+    #[serde(default)]
+    pub must_change_password: bool,
+}
+
+/// Body of `POST /me/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    /// The password now.
+    pub current_password: String,
+    /// The password wanted.
+    pub new_password: String,
 }

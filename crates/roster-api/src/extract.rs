@@ -189,29 +189,7 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (request_id, address) = request_meta(parts);
-        let token = match bearer(parts) {
-            Some(t) => t,
-            None => {
-                let t = cookie(parts, SESSION_COOKIE).ok_or_else(|| {
-                    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first")
-                })?;
-                let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-                let csrf_ok = parts
-                    .headers
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v == secret::csrf_token(&t));
-                if !safe && !csrf_ok {
-                    return Err(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "csrf_failed",
-                        format!("a cookie-authenticated change needs the {CSRF_HEADER} header"),
-                    ));
-                }
-                t
-            }
-        };
+        let (token, request_id, address) = credentials(parts)?;
         let actor = state.service.authenticate(&token).await?;
         Ok(Authed(Ctx {
             actor,
@@ -219,6 +197,53 @@ impl FromRequestParts<AppState> for Authed {
             address,
         }))
     }
+}
+
+/// A caller changing their own password: a full session, or the restricted token of a login
+/// that must change its password first.
+pub struct PasswordChanger(pub Ctx);
+
+impl FromRequestParts<AppState> for PasswordChanger {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (token, request_id, address) = credentials(parts)?;
+        let actor = state.service.authenticate_password_change(&token).await?;
+        Ok(PasswordChanger(Ctx {
+            actor,
+            request_id,
+            address,
+        }))
+    }
+}
+
+/// The secret a request carries (bearer, or cookie plus CSRF header on changes), with the
+/// request id and client address.
+fn credentials(parts: &Parts) -> Result<(String, Option<String>, Option<String>), ApiError> {
+    let (request_id, address) = request_meta(parts);
+    let token = match bearer(parts) {
+        Some(t) => t,
+        None => {
+            let t = cookie(parts, SESSION_COOKIE).ok_or_else(|| {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first")
+            })?;
+            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            let csrf_ok = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v == secret::csrf_token(&t));
+            if !safe && !csrf_ok {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    format!("a cookie-authenticated change needs the {CSRF_HEADER} header"),
+                ));
+            }
+            t
+        }
+    };
+    Ok((token, request_id, address))
 }
 
 fn bearer(parts: &Parts) -> Option<String> {

@@ -10,9 +10,12 @@ use axum::{Form, Router};
 use roster_core::CoreError;
 use serde::Deserialize;
 
-/// `GET /setup` and `POST /setup`.
+/// `GET|POST /setup` (the first administrator) and `GET|POST /activate` (any pending user's
+/// activation link): the same one-time form.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/setup", get(show).post(submit))
+    Router::new()
+        .route("/setup", get(show).post(submit))
+        .route("/activate", get(show).post(submit))
 }
 
 #[derive(Deserialize)]
@@ -47,10 +50,10 @@ fn form(token: &str, error: Option<&str>) -> Html<String> {
         .map(|e| format!("<p role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     page(
-        "Set up roster",
+        "Create your password",
         &format!(
-            "<p>Choose the system administrator's password (at least {} characters).</p>{error}\
-             <form method=\"post\" action=\"/setup\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
+            "<p>Choose a password of at least {} characters.</p>{error}\
+             <form method=\"post\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
              <p><label>Password <input type=\"password\" name=\"password\" autocomplete=\"new-password\" required></label></p>\
              <p><label>Confirm password <input type=\"password\" name=\"confirm\" autocomplete=\"new-password\" required></label></p>\
              <p><button type=\"submit\">Create password</button></p></form>",
@@ -99,8 +102,9 @@ async fn submit(
             ..
         })
         | Err(CoreError::Conflict { .. }) => page(
-            "Set-up link used or expired",
-            "<p>This link was used already or has expired. Restart roster to print a new one.</p>",
+            "Link used or expired",
+            "<p>This link was used already or has expired. Ask your administrator for a new one \
+             (for the first administrator: restart roster to print one).</p>",
         )
         .into_response(),
         Err(e) => form(&f.token, Some(&e.to_string())).into_response(),

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use roster_core::secret;
-use roster_core::service::LoginOutcome;
+use roster_core::service::{LoginNext, LoginOutcome};
 
 /// Sign in with a login and password: a session token and the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
@@ -60,14 +60,19 @@ pub(crate) fn session_response(s: &AppState, out: LoginOutcome) -> Response {
         ),
         format!("{CSRF_COOKIE}={csrf}; Path=/; SameSite=Lax{secure}"),
     ];
+    let restricted = out.next.is_some();
     let body = SessionDto {
+        next: out.next.map(|n| match n {
+            LoginNext::ChangePassword => "change_password".to_string(),
+        }),
         token: out.token,
         csrf_token: csrf,
         expires_at: out.session.expires_at,
         user: out.user.into(),
     };
     let mut res = (StatusCode::OK, Json(body)).into_response();
-    for c in cookies {
+    // A restricted token is for the one call that finishes the login, not for the browser.
+    for c in cookies.into_iter().filter(|_| !restricted) {
         if let Ok(v) = HeaderValue::from_str(&c) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }

@@ -3,7 +3,7 @@
 use super::tagged;
 use crate::dto::*;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{parse_id, ApiJson, Authed};
+use crate::extract::{parse_id, ApiJson, Authed, PasswordChanger};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -62,4 +62,20 @@ pub async fn revoke_token(
         .revoke_api_token(&ctx, parse_id(&id, "token")?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change your own password with the current one; also finishes a login that answered
+/// `next: change_password`. All your sessions end and a new one is returned.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", request_body = ChangePasswordBody,
+    responses((status = 200, body = SessionDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    PasswordChanger(ctx): PasswordChanger,
+    ApiJson(b): ApiJson<ChangePasswordBody>,
+) -> ApiResult<Response> {
+    let out = s
+        .service
+        .change_own_password(&ctx, &b.current_password, &b.new_password)
+        .await?;
+    Ok(super::session_response(&s, out))
 }

@@ -38,6 +38,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
             users::update_user,
             users::delete_user
         ))
+        .routes(routes!(users::activation_link))
+        .routes(routes!(users::set_password))
         .routes(routes!(groups::list_groups, groups::create_group))
         .routes(routes!(
             groups::get_group,
@@ -52,6 +54,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::me))
         .routes(routes!(me::list_tokens, me::create_token))
         .routes(routes!(me::revoke_token))
+        .routes(routes!(me::change_password))
         .routes(routes!(audit::list_audit))
 }
 

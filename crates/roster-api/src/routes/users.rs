@@ -116,3 +116,40 @@ pub async fn delete_user(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Make a new activation link for a pending user (older links stop working). With
+/// `send: true` it is emailed instead, which needs outgoing email.
+#[utoipa::path(post, path = "/api/v1/users/{id}/activation-link", tag = "users", request_body = ActivationLinkBody,
+    responses((status = 200, body = ActivationLinkDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn activation_link(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ActivationLinkBody>,
+) -> ApiResult<Json<ActivationLinkDto>> {
+    let link = s
+        .service
+        .create_activation_link(&ctx, parse_id(&id, "user")?, b.send)
+        .await?;
+    Ok(Json(ActivationLinkDto {
+        url: link.url,
+        expires_at: link.expires_at,
+    }))
+}
+
+/// Set a user's password (an administrator of the owner); may require a change at next login.
+/// The user's sessions end; a pending user becomes active.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", request_body = SetPasswordBody,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_password(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<SetPasswordBody>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, "user")?;
+    s.service
+        .set_password(&ctx, id, &b.password, b.must_change_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

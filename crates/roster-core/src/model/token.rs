@@ -12,6 +12,8 @@ string_enum!(
         Api = "api",
         /// A one-time activation (set-up) link.
         Activation = "activation",
+        /// A short session that may only change the password (after a login that must).
+        PasswordChange = "password_change",
     }
 );
 

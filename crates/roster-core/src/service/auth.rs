@@ -10,9 +10,18 @@ use crate::{secret, validate};
 use chrono::Duration;
 use serde_json::json;
 
+/// What a login still needs before it is a full session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginNext {
+    /// The password must be changed; the token may only do that.
+    ChangePassword,
+}
+
 /// A successful login: the session secret (shown once) and who logged in.
 #[derive(Debug, Clone)]
 pub struct LoginOutcome {
+    /// What is still needed, if anything; then `token` is not a full session.
+    pub next: Option<LoginNext>,
     /// The session secret: the bearer token and the cookie's value.
     pub token: String,
     /// The session as stored.
@@ -32,6 +41,8 @@ pub struct NewApiToken {
 
 /// Touch a session at most this often, so reads do not turn into writes.
 const TOUCH_EVERY_SECONDS: i64 = 60;
+/// How long a login that must change its password has to do it.
+const PASSWORD_CHANGE_MINUTES: i64 = 10;
 /// The longest an API token may live.
 const MAX_API_TOKEN_DAYS: i64 = 2 * 365;
 /// An API token's lifetime when none is asked for.
@@ -107,37 +118,69 @@ impl Service {
                 return Err(invalid_credentials());
             }
         };
-        let outcome = self.open_session(tx.as_mut(), user).await?;
+        let outcome = if user.must_change_password {
+            self.open_token(tx.as_mut(), user, TokenKind::PasswordChange)
+                .await?
+        } else {
+            self.open_session(tx.as_mut(), user).await?
+        };
         let mut as_user = ctx.clone();
         as_user.actor.user = Some(outcome.user.id);
+        let summary = match outcome.next {
+            Some(LoginNext::ChangePassword) => json!({"next": "change_password"}),
+            None => json!({}),
+        };
         audit(
             tx.as_mut(),
             &as_user,
             outcome.user.tenant,
             "auth.login",
             Some(outcome.user.id),
-            json!({}),
+            summary,
         )
         .await?;
         tx.commit().await?;
         Ok(outcome)
     }
 
-    async fn open_session(&self, tx: &mut dyn StoreTx, user: User) -> CoreResult<LoginOutcome> {
+    /// Opens a full session for `user` in `tx`.
+    pub(super) async fn open_session(
+        &self,
+        tx: &mut dyn StoreTx,
+        user: User,
+    ) -> CoreResult<LoginOutcome> {
+        self.open_token(tx, user, TokenKind::Session).await
+    }
+
+    /// Opens a session (full, or restricted to a password change) for `user` in `tx`.
+    async fn open_token(
+        &self,
+        tx: &mut dyn StoreTx,
+        user: User,
+        kind: TokenKind,
+    ) -> CoreResult<LoginOutcome> {
         let token = secret::generate();
         let at = now();
+        let (lifetime, next) = match kind {
+            TokenKind::PasswordChange => (
+                Duration::minutes(PASSWORD_CHANGE_MINUTES),
+                Some(LoginNext::ChangePassword),
+            ),
+            _ => (self.settings.session_lifetime, None),
+        };
         let session = TokenRecord {
             id: new_id(),
             user: user.id,
             tenant: user.tenant,
-            kind: TokenKind::Session,
+            kind,
             name: None,
             created_at: at,
-            expires_at: at + self.settings.session_lifetime,
+            expires_at: at + lifetime,
             last_used_at: at,
         };
         tx.insert_token(&session, &secret::hash(&token)).await?;
         Ok(LoginOutcome {
+            next,
             token,
             session,
             user,
@@ -146,11 +189,19 @@ impl Service {
 
     /// The actor behind a session or API token secret.
     pub async fn authenticate(&self, token: &str) -> CoreResult<Actor> {
-        self.retrying(|| self.authenticate_once(token)).await
+        const KINDS: &[TokenKind] = &[TokenKind::Session, TokenKind::Api];
+        self.retrying(|| self.authenticate_once(token, KINDS)).await
     }
 
-    /// One attempt of [`Service::authenticate`].
-    async fn authenticate_once(&self, token: &str) -> CoreResult<Actor> {
+    /// The actor behind a session or a password-change token: the one way in for changing
+    /// one's own password, including right after a login that requires it.
+    pub async fn authenticate_password_change(&self, token: &str) -> CoreResult<Actor> {
+        const KINDS: &[TokenKind] = &[TokenKind::Session, TokenKind::PasswordChange];
+        self.retrying(|| self.authenticate_once(token, KINDS)).await
+    }
+
+    /// One attempt of [`Service::authenticate`] for tokens of `kinds`.
+    async fn authenticate_once(&self, token: &str, kinds: &[TokenKind]) -> CoreResult<Actor> {
         if !token.starts_with(secret::PREFIX) || token.len() > 128 {
             return Err(unauthenticated());
         }
@@ -159,7 +210,7 @@ impl Service {
         let record = tx
             .get_token_by_hash(&secret::hash(token))
             .await?
-            .filter(|t| matches!(t.kind, TokenKind::Session | TokenKind::Api))
+            .filter(|t| kinds.contains(&t.kind))
             .filter(|t| t.expires_at > at)
             .filter(|t| {
                 t.kind != TokenKind::Session || t.last_used_at + self.settings.session_idle > at

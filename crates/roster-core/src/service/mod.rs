@@ -4,13 +4,15 @@
 mod audit_log;
 mod auth;
 mod bootstrap;
+mod credentials;
 mod demo;
 mod groups;
 mod orgs;
 mod users;
 
-pub use auth::{LoginOutcome, NewApiToken};
+pub use auth::{LoginNext, LoginOutcome, NewApiToken};
 pub use bootstrap::BootstrapOutcome;
+pub use credentials::ActivationLink;
 pub use demo::DEMO_PASSWORD;
 pub use groups::{CreateGroup, GroupFilter, MemberView, UpdateGroup};
 pub use orgs::{OrgFilter, UpdateOrgNode};

@@ -1,0 +1,236 @@
+//! Passwords and activation links: an administrator shows a pending user's activation link
+//! or sets a password; anyone changes their own (also when a login requires it).
+
+use super::users::visible_user;
+use super::{audit, Ctx, LoginOutcome, Service};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::{now, Id, Timestamp};
+use crate::model::{TokenKind, UserKind, UserStatus};
+use crate::store::TenantScope;
+use crate::validate;
+use serde_json::json;
+
+/// A fresh activation link.
+#[derive(Debug, Clone)]
+pub struct ActivationLink {
+    /// The link; its `token` query parameter is the one-time secret.
+    pub url: String,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+}
+
+impl Service {
+    /// Makes a new activation link for a pending user (voiding older ones). With `send`, the
+    /// link would be emailed: refused until outgoing email is configured.
+    pub async fn create_activation_link(
+        &self,
+        ctx: &Ctx,
+        user: Id,
+        send: bool,
+    ) -> CoreResult<ActivationLink> {
+        self.retrying(|| self.create_activation_link_once(ctx, user, send))
+            .await
+    }
+
+    /// One attempt of [`Service::create_activation_link`].
+    async fn create_activation_link_once(
+        &self,
+        ctx: &Ctx,
+        user: Id,
+        send: bool,
+    ) -> CoreResult<ActivationLink> {
+        let mut tx = self.write().await?;
+        let (user, owner) = visible_user(tx.as_mut(), ctx, user).await?;
+        if !ctx.actor.administers(&owner) {
+            return Err(CoreError::forbidden(
+                "only an administrator of the owner may make activation links",
+            ));
+        }
+        if user.status != UserStatus::Pending || user.kind != UserKind::Internal {
+            return Err(CoreError::conflict(
+                "not_pending",
+                "only a pending internal user can be activated",
+            ));
+        }
+        if send {
+            return Err(CoreError::conflict(
+                "smtp_not_configured",
+                "outgoing email is not configured; display the link and pass it on instead",
+            ));
+        }
+        let token = self.issue_activation_token(tx.as_mut(), &user).await?;
+        let expires_at = now() + self.settings.activation_ttl;
+        audit(
+            tx.as_mut(),
+            ctx,
+            user.tenant,
+            "user.activation_link",
+            Some(user.id),
+            json!({"sent": false}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ActivationLink {
+            url: format!("{}/activate?token={token}", self.settings.public_url),
+            expires_at,
+        })
+    }
+
+    /// An administrator sets a user's password (activating a pending user) and may require a
+    /// change at next login. The user's sessions end.
+    pub async fn set_password(
+        &self,
+        ctx: &Ctx,
+        user: Id,
+        password: &str,
+        must_change_password: bool,
+    ) -> CoreResult<()> {
+        self.retrying(|| self.set_password_once(ctx, user, password, must_change_password))
+            .await
+    }
+
+    /// One attempt of [`Service::set_password`].
+    async fn set_password_once(
+        &self,
+        ctx: &Ctx,
+        user: Id,
+        password: &str,
+        must_change: bool,
+    ) -> CoreResult<()> {
+        let (target, _) = {
+            let mut tx = self.read().await?;
+            let (u, owner) = visible_user(tx.as_mut(), ctx, user).await?;
+            if !ctx.actor.administers(&owner) || ctx.actor.is(u.id) {
+                return Err(CoreError::forbidden(
+                    "an administrator of the owner sets other users' passwords; change your own with your current one",
+                ));
+            }
+            (u, owner)
+        };
+        if target.kind != UserKind::Internal {
+            return Err(CoreError::conflict(
+                "external_user",
+                "an external user's password is held by the directory",
+            ));
+        }
+        validate::new_password(password, &target.login)?;
+        let phc = self.hasher.hash(password).await?;
+        let mut tx = self.write().await?;
+        let (mut u, _) = visible_user(tx.as_mut(), ctx, user).await?;
+        tx.set_password_hash(u.id, Some(&phc)).await?;
+        let activated = u.status == UserStatus::Pending;
+        if activated {
+            u.status = UserStatus::Active;
+        }
+        u.must_change_password = must_change;
+        u.version += 1;
+        u.updated_at = now();
+        tx.update_user(&u).await?;
+        tx.delete_user_tokens(
+            u.id,
+            &[
+                TokenKind::Session,
+                TokenKind::PasswordChange,
+                TokenKind::Activation,
+            ],
+        )
+        .await?;
+        audit(
+            tx.as_mut(),
+            ctx,
+            u.tenant,
+            "user.password_set",
+            Some(u.id),
+            json!({"must_change_password": must_change, "activated": activated}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes the caller's own password, given the current one. Every session of theirs ends
+    /// and a new one is returned; a required change is then done.
+    pub async fn change_own_password(
+        &self,
+        ctx: &Ctx,
+        current: &str,
+        new: &str,
+    ) -> CoreResult<LoginOutcome> {
+        self.retrying(|| self.change_own_password_once(ctx, current, new))
+            .await
+    }
+
+    /// One attempt of [`Service::change_own_password`].
+    async fn change_own_password_once(
+        &self,
+        ctx: &Ctx,
+        current: &str,
+        new: &str,
+    ) -> CoreResult<LoginOutcome> {
+        let id = ctx
+            .actor
+            .user
+            .ok_or_else(|| CoreError::forbidden("sign in first"))?;
+        let (user, hash) = {
+            let mut tx = self.read().await?;
+            let u = tx
+                .get_user(TenantScope::All, id)
+                .await?
+                .ok_or_else(|| CoreError::not_found("user"))?;
+            let h = tx.password_hash(id).await?;
+            (u, h)
+        };
+        if user.kind != UserKind::Internal {
+            return Err(CoreError::conflict(
+                "external_user",
+                "an external user's password is held by the directory",
+            ));
+        }
+        let too_long = current.len() > validate::MAX_PASSWORD * 4;
+        let current_ok = self
+            .hasher
+            .verify(if too_long { "" } else { current }, hash)
+            .await?
+            && !too_long;
+        if !current_ok {
+            return Err(CoreError::invalid(
+                "wrong_password",
+                "current_password",
+                "the current password is wrong",
+            ));
+        }
+        validate::new_password(new, &user.login)?;
+        if new == current {
+            return Err(CoreError::invalid(
+                "password_unchanged",
+                "new_password",
+                "the new password must differ from the current one",
+            ));
+        }
+        let phc = self.hasher.hash(new).await?;
+        let mut tx = self.write().await?;
+        let mut u = tx
+            .get_user(TenantScope::All, id)
+            .await?
+            .ok_or_else(|| CoreError::not_found("user"))?;
+        tx.set_password_hash(u.id, Some(&phc)).await?;
+        u.must_change_password = false;
+        u.version += 1;
+        u.updated_at = now();
+        tx.update_user(&u).await?;
+        tx.delete_user_tokens(u.id, &[TokenKind::Session, TokenKind::PasswordChange])
+            .await?;
+        audit(
+            tx.as_mut(),
+            ctx,
+            u.tenant,
+            "user.password_change",
+            Some(u.id),
+            json!({}),
+        )
+        .await?;
+        let outcome = self.open_session(tx.as_mut(), u).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
