@@ -1,0 +1,104 @@
+//! Pieces of `WHERE` clauses shared by the list queries: tenant scope, prefix ranges, id lists
+//! and paging.
+
+use roster_core::page::PageReq;
+use roster_core::store::TenantScope;
+use roster_core::Id;
+use sqlx::{Postgres, QueryBuilder};
+
+/// Adds `AND <column> = tenant` unless the scope is every tenant.
+pub(crate) fn scope(q: &mut QueryBuilder<'_, Postgres>, column: &str, scope: TenantScope) {
+    if let TenantScope::Tenant(t) = scope {
+        q.push(format_args!(" AND {column} = ")).push_bind(t);
+    }
+}
+
+/// Adds `AND <column> = id`.
+pub(crate) fn id_eq(q: &mut QueryBuilder<'_, Postgres>, column: &str, id: Id) {
+    q.push(format_args!(" AND {column} = ")).push_bind(id);
+}
+
+/// Adds `AND <column> = value`.
+pub(crate) fn text_eq(q: &mut QueryBuilder<'_, Postgres>, column: &str, value: &str) {
+    q.push(format_args!(" AND {column} = "))
+        .push_bind(value.to_owned());
+}
+
+/// Adds `AND <column> = ANY(ids)`, the ids bound as one `uuid[]` however many there are (an
+/// empty list matches nothing).
+pub(crate) fn id_in(q: &mut QueryBuilder<'_, Postgres>, column: &str, ids: &[Id]) {
+    q.push(format_args!(" AND {column} = ANY("))
+        .push_bind(ids.to_vec())
+        .push(")");
+}
+
+/// Adds `AND <column> starts with prefix`, as a range so that an index on the column serves it.
+pub(crate) fn prefix(q: &mut QueryBuilder<'_, Postgres>, column: &str, prefix: &str) {
+    q.push(" AND ");
+    prefix_range(q, column, prefix);
+}
+
+/// Pushes `(<column> >= prefix AND <column> < successor)`, true for the values starting with
+/// `prefix`. The column must be `COLLATE "C"`: text then compares bytewise, and UTF-8 keeps
+/// code point order.
+pub(crate) fn prefix_range(q: &mut QueryBuilder<'_, Postgres>, column: &str, prefix: &str) {
+    q.push(format_args!("({column} >= "))
+        .push_bind(prefix.to_owned());
+    if let Some(upper) = successor(prefix) {
+        q.push(format_args!(" AND {column} < ")).push_bind(upper);
+    }
+    q.push(")");
+}
+
+/// The least string greater than every string starting with `prefix`, if there is one.
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (last as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Adds the cursor condition `AND <key> > after` (or `<` going backwards).
+pub(crate) fn after(
+    q: &mut QueryBuilder<'_, Postgres>,
+    key: &str,
+    page: PageReq,
+    descending: bool,
+) {
+    if let Some(after) = page.after {
+        let op = if descending { "<" } else { ">" };
+        q.push(format_args!(" AND {key} {op} ")).push_bind(after);
+    }
+}
+
+/// Adds `ORDER BY <key> LIMIT n`.
+pub(crate) fn order_limit(
+    q: &mut QueryBuilder<'_, Postgres>,
+    key: &str,
+    page: PageReq,
+    descending: bool,
+) {
+    let dir = if descending { "DESC" } else { "ASC" };
+    q.push(format_args!(" ORDER BY {key} {dir} LIMIT "))
+        .push_bind(i64::from(page.limit));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::successor;
+
+    #[test]
+    fn successor_bumps_the_last_char() {
+        assert_eq!(successor("abc").as_deref(), Some("abd"));
+        assert_eq!(successor("a/").as_deref(), Some("a0"));
+        assert_eq!(successor("\u{d7ff}").as_deref(), Some("\u{e000}"));
+        assert_eq!(successor("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(successor("\u{10ffff}"), None);
+        assert_eq!(successor(""), None);
+    }
+}

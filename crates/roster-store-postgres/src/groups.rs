@@ -1,0 +1,249 @@
+//! Groups and memberships.
+
+use crate::error::db_err;
+use crate::filters;
+use crate::rows::{self, lc, micros, opt_micros, GROUP_COLUMNS, MEMBERSHIP_COLUMNS};
+use roster_core::model::{Group, GroupKind, GroupQuery, Membership};
+use roster_core::page::PageReq;
+use roster_core::store::{StoreResult, TenantScope};
+use roster_core::Id;
+use sqlx::{PgConnection, QueryBuilder};
+
+/// Rows per multi-row membership `INSERT` (6 parameters each, well under PostgreSQL's 65,535).
+const MEMBERSHIPS_PER_STATEMENT: usize = 5000;
+
+pub(crate) async fn insert(conn: &mut PgConnection, group: &Group) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO user_groups (id, tenant_id, owner_id, name, name_lc, description, level, \
+         kind, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(group.id)
+    .bind(group.tenant)
+    .bind(group.owner)
+    .bind(&group.name)
+    .bind(lc(&group.name))
+    .bind(&group.description)
+    .bind(group.level.as_str())
+    .bind(group.kind.as_str())
+    .bind(group.version)
+    .bind(micros(group.created_at))
+    .bind(micros(group.updated_at))
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn update(conn: &mut PgConnection, group: &Group) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE user_groups SET name = $1, name_lc = $2, description = $3, version = $4, \
+         updated_at = $5 WHERE id = $6",
+    )
+    .bind(&group.name)
+    .bind(lc(&group.name))
+    .bind(&group.description)
+    .bind(group.version)
+    .bind(micros(group.updated_at))
+    .bind(group.id)
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Deletes the group with its memberships.
+pub(crate) async fn delete(conn: &mut PgConnection, id: Id) -> StoreResult<()> {
+    for sql in [
+        "DELETE FROM memberships WHERE group_id = $1",
+        "DELETE FROM user_groups WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn get(
+    conn: &mut PgConnection,
+    scope: TenantScope,
+    id: Id,
+) -> StoreResult<Option<Group>> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE g.id = "
+    ));
+    q.push_bind(id);
+    filters::scope(&mut q, "g.tenant_id", scope);
+    let row = q.build().fetch_optional(conn).await.map_err(db_err)?;
+    row.as_ref().map(rows::group).transpose()
+}
+
+pub(crate) async fn predefined(
+    conn: &mut PgConnection,
+    owner: Id,
+    kind: GroupKind,
+) -> StoreResult<Option<Group>> {
+    let row = sqlx::query(&format!(
+        "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE g.owner_id = $1 AND g.kind = $2 \
+         ORDER BY g.id LIMIT 1"
+    ))
+    .bind(owner)
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(rows::group).transpose()
+}
+
+/// With a member filter the query is driven from the user's memberships (a join from the
+/// memberships' user index).
+pub(crate) async fn list(
+    conn: &mut PgConnection,
+    scope: TenantScope,
+    query: &GroupQuery,
+    page: PageReq,
+) -> StoreResult<Vec<Group>> {
+    if query.owner_in.as_ref().is_some_and(|ids| ids.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let (mut q, key) = match query.member {
+        Some(user) => {
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {GROUP_COLUMNS} FROM memberships m JOIN user_groups g \
+                 ON g.id = m.group_id WHERE m.user_id = "
+            ));
+            q.push_bind(user);
+            (q, "m.group_id")
+        }
+        None => (
+            QueryBuilder::new(format!(
+                "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE TRUE"
+            )),
+            "g.id",
+        ),
+    };
+    filters::scope(&mut q, "g.tenant_id", scope);
+    if let Some(owner) = query.owner {
+        filters::id_eq(&mut q, "g.owner_id", owner);
+    }
+    if let Some(owners) = &query.owner_in {
+        filters::id_in(&mut q, "g.owner_id", owners);
+    }
+    if let Some(prefix) = &query.name_prefix {
+        filters::prefix(&mut q, "g.name_lc", prefix);
+    }
+    filters::after(&mut q, key, page, false);
+    filters::order_limit(&mut q, key, page, false);
+    let rows = q.build().fetch_all(conn).await.map_err(db_err)?;
+    rows::all(rows, rows::group)
+}
+
+pub(crate) async fn upsert_membership(conn: &mut PgConnection, m: &Membership) -> StoreResult<()> {
+    upsert_memberships(conn, std::slice::from_ref(m)).await
+}
+
+/// Adds memberships, or replaces the validity window of existing ones (keeping their creation
+/// time), in multi-row statements.
+pub(crate) async fn upsert_memberships(
+    conn: &mut PgConnection,
+    memberships: &[Membership],
+) -> StoreResult<()> {
+    // In key order, a large batch visits each B-tree page once instead of hopping about, and
+    // concurrent batches lock rows in the same order (no deadlock between them).
+    let mut sorted: Vec<&Membership> = memberships.iter().collect();
+    sorted.sort_by_key(|m| (m.group, m.user));
+    // One statement cannot touch a row twice, so duplicates are merged as one statement per
+    // membership would leave them: the first inserts, the later ones replace the window.
+    let mut merged: Vec<Membership> = Vec::with_capacity(sorted.len());
+    for m in sorted {
+        match merged.last_mut() {
+            Some(last) if (last.group, last.user) == (m.group, m.user) => {
+                last.valid_from = m.valid_from;
+                last.valid_until = m.valid_until;
+            }
+            _ => merged.push(m.clone()),
+        }
+    }
+    for chunk in merged.chunks(MEMBERSHIPS_PER_STATEMENT) {
+        let mut q = QueryBuilder::new(
+            "INSERT INTO memberships (group_id, user_id, tenant_id, valid_from, valid_until, created_at) ",
+        );
+        q.push_values(chunk, |mut b, m| {
+            b.push_bind(m.group)
+                .push_bind(m.user)
+                .push_bind(m.tenant)
+                .push_bind(opt_micros(m.valid_from))
+                .push_bind(opt_micros(m.valid_until))
+                .push_bind(micros(m.created_at));
+        });
+        q.push(
+            " ON CONFLICT (group_id, user_id) DO UPDATE \
+             SET valid_from = excluded.valid_from, valid_until = excluded.valid_until",
+        );
+        q.build().execute(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete_membership(
+    conn: &mut PgConnection,
+    group: Id,
+    user: Id,
+) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
+        .bind(group)
+        .bind(user)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn get_membership(
+    conn: &mut PgConnection,
+    group: Id,
+    user: Id,
+) -> StoreResult<Option<Membership>> {
+    let row = sqlx::query(&format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.group_id = $1 AND m.user_id = $2"
+    ))
+    .bind(group)
+    .bind(user)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(rows::membership).transpose()
+}
+
+/// Ordered by group id.
+pub(crate) async fn memberships_of_user(
+    conn: &mut PgConnection,
+    user: Id,
+) -> StoreResult<Vec<Membership>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.user_id = $1 ORDER BY m.group_id"
+    ))
+    .bind(user)
+    .fetch_all(conn)
+    .await
+    .map_err(db_err)?;
+    rows::all(rows, rows::membership)
+}
+
+pub(crate) async fn list_memberships(
+    conn: &mut PgConnection,
+    group: Id,
+    page: PageReq,
+) -> StoreResult<Vec<Membership>> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.group_id = "
+    ));
+    q.push_bind(group);
+    filters::after(&mut q, "m.user_id", page, false);
+    filters::order_limit(&mut q, "m.user_id", page, false);
+    let rows = q.build().fetch_all(conn).await.map_err(db_err)?;
+    rows::all(rows, rows::membership)
+}

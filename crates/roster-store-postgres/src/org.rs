@@ -1,0 +1,187 @@
+//! The org tree: nodes, their listing, subtrees and emptiness.
+
+use crate::error::db_err;
+use crate::filters;
+use crate::rows::{self, lc, micros, path_text, ORG_COLUMNS};
+use roster_core::model::{GroupKind, OrgNode, OrgQuery};
+use roster_core::page::PageReq;
+use roster_core::store::{StoreResult, TenantScope};
+use roster_core::Id;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+pub(crate) async fn insert(conn: &mut PgConnection, node: &OrgNode) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO org_nodes (id, kind, name, name_lc, parent_id, tenant_id, path, version, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(node.id)
+    .bind(node.kind.as_str())
+    .bind(&node.name)
+    .bind(lc(&node.name))
+    .bind(node.parent)
+    .bind(node.tenant)
+    .bind(path_text(&node.path))
+    .bind(node.version)
+    .bind(micros(node.created_at))
+    .bind(micros(node.updated_at))
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn update(conn: &mut PgConnection, node: &OrgNode) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE org_nodes SET name = $1, name_lc = $2, version = $3, updated_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(&node.name)
+    .bind(lc(&node.name))
+    .bind(node.version)
+    .bind(micros(node.updated_at))
+    .bind(node.id)
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Deletes the node's predefined groups with their memberships, then the node.
+pub(crate) async fn delete(conn: &mut PgConnection, id: Id) -> StoreResult<()> {
+    for sql in [
+        "DELETE FROM memberships WHERE group_id IN \
+         (SELECT id FROM user_groups WHERE owner_id = $1 AND kind <> $2)",
+        "DELETE FROM user_groups WHERE owner_id = $1 AND kind <> $2",
+    ] {
+        sqlx::query(sql)
+            .bind(id)
+            .bind(GroupKind::Custom.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    sqlx::query("DELETE FROM org_nodes WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn get(
+    conn: &mut PgConnection,
+    scope: TenantScope,
+    id: Id,
+) -> StoreResult<Option<OrgNode>> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {ORG_COLUMNS} FROM org_nodes n WHERE n.id = "
+    ));
+    q.push_bind(id);
+    filters::scope(&mut q, "n.tenant_id", scope);
+    let row = q.build().fetch_optional(conn).await.map_err(db_err)?;
+    row.as_ref().map(rows::org_node).transpose()
+}
+
+/// Subtrees are an OR of path ranges, one per outermost subtree; the planner combines the
+/// path index's ranges (a BitmapOr) or scans, as it sees fit.
+pub(crate) async fn list(
+    conn: &mut PgConnection,
+    scope: TenantScope,
+    query: &OrgQuery,
+    page: PageReq,
+) -> StoreResult<Vec<OrgNode>> {
+    let within = match &query.within {
+        Some(nodes) => {
+            let paths = outermost(paths_of(&mut *conn, nodes).await?);
+            if paths.is_empty() {
+                return Ok(Vec::new());
+            }
+            Some(paths)
+        }
+        None => None,
+    };
+    let mut q = QueryBuilder::new(format!("SELECT {ORG_COLUMNS} FROM org_nodes n WHERE TRUE"));
+    filters::scope(&mut q, "n.tenant_id", scope);
+    if let Some(kind) = query.kind {
+        filters::text_eq(&mut q, "n.kind", kind.as_str());
+    }
+    if let Some(parent) = query.parent {
+        filters::id_eq(&mut q, "n.parent_id", parent);
+    }
+    if let Some(paths) = &within {
+        q.push(" AND (");
+        for (i, path) in paths.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            filters::prefix_range(&mut q, "n.path", path);
+        }
+        q.push(")");
+    }
+    if let Some(prefix) = &query.name_prefix {
+        filters::prefix(&mut q, "n.name_lc", prefix);
+    }
+    filters::after(&mut q, "n.id", page, false);
+    filters::order_limit(&mut q, "n.id", page, false);
+    let rows = q.build().fetch_all(conn).await.map_err(db_err)?;
+    rows::all(rows, rows::org_node)
+}
+
+/// The stored paths of the given nodes (those that exist).
+async fn paths_of(conn: &mut PgConnection, nodes: &[Id]) -> StoreResult<Vec<String>> {
+    if nodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<Postgres>::new("SELECT path FROM org_nodes WHERE TRUE");
+    filters::id_in(&mut q, "id", nodes);
+    q.build_query_scalar().fetch_all(conn).await.map_err(db_err)
+}
+
+/// Drops the paths that lie inside another of the paths: their subtrees are covered already.
+fn outermost(mut paths: Vec<String>) -> Vec<String> {
+    paths.sort();
+    let mut kept: Vec<String> = Vec::with_capacity(paths.len());
+    for path in paths {
+        if !kept.last().is_some_and(|k| path.starts_with(k.as_str())) {
+            kept.push(path);
+        }
+    }
+    kept
+}
+
+pub(crate) async fn subtree_ids(conn: &mut PgConnection, node: Id) -> StoreResult<Vec<Id>> {
+    let Some(path) = paths_of(&mut *conn, &[node]).await?.pop() else {
+        return Ok(Vec::new());
+    };
+    let mut q = QueryBuilder::<Postgres>::new("SELECT id FROM org_nodes WHERE ");
+    filters::prefix_range(&mut q, "path", &path);
+    q.push(" ORDER BY path");
+    q.build_query_scalar().fetch_all(conn).await.map_err(db_err)
+}
+
+pub(crate) async fn in_use(conn: &mut PgConnection, id: Id) -> StoreResult<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM org_nodes WHERE parent_id = $1) \
+             OR EXISTS (SELECT 1 FROM users WHERE owner_id = $1) \
+             OR EXISTS (SELECT 1 FROM user_groups WHERE owner_id = $1 AND kind = $2)",
+    )
+    .bind(id)
+    .bind(GroupKind::Custom.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(db_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outermost;
+
+    #[test]
+    fn outermost_drops_nested_paths() {
+        let p = |s: &str| s.to_owned();
+        assert_eq!(
+            outermost(vec![p("a/b/"), p("a/"), p("c/"), p("a/b/c/"), p("ab/")]),
+            vec![p("a/"), p("ab/"), p("c/")]
+        );
+    }
+}

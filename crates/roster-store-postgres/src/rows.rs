@@ -1,0 +1,209 @@
+//! How model values are stored: ids as `uuid`, times as microseconds, enums as their stable
+//! names, org paths as `id/id/…/`; and the mapping from result rows back to the model.
+
+use crate::error::{db_err, other};
+use chrono::DateTime;
+use roster_core::model::*;
+use roster_core::store::StoreResult;
+use roster_core::{Id, Timestamp};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row};
+
+/// A time as stored: microseconds since the Unix epoch.
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.timestamp_micros()
+}
+
+/// An optional time as stored.
+pub(crate) fn opt_micros(t: Option<Timestamp>) -> Option<i64> {
+    t.map(micros)
+}
+
+/// A node's path as stored: each id of the path, hyphenated and lower-case, followed by `/`.
+pub(crate) fn path_text(path: &[Id]) -> String {
+    path.iter().map(|id| format!("{id}/")).collect()
+}
+
+/// Lower-cases searchable text for its `*_lc` column.
+pub(crate) fn lc(s: &str) -> String {
+    s.to_lowercase()
+}
+
+fn get<'r, T>(row: &'r PgRow, column: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    row.try_get(column).map_err(db_err)
+}
+
+/// Reads an id column.
+pub(crate) fn id_at(row: &PgRow, column: &str) -> StoreResult<Id> {
+    get(row, column)
+}
+
+fn time_from(micros: i64, column: &str) -> StoreResult<Timestamp> {
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| other(format!("time out of range in column {column}: {micros}")))
+}
+
+fn time_at(row: &PgRow, column: &str) -> StoreResult<Timestamp> {
+    time_from(get(row, column)?, column)
+}
+
+fn opt_time_at(row: &PgRow, column: &str) -> StoreResult<Option<Timestamp>> {
+    let micros: Option<i64> = get(row, column)?;
+    micros.map(|m| time_from(m, column)).transpose()
+}
+
+fn enum_at<T>(row: &PgRow, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    let name: &str = get(row, column)?;
+    parse(name).ok_or_else(|| other(format!("unknown value {name:?} in column {column}")))
+}
+
+fn path_at(row: &PgRow) -> StoreResult<Vec<Id>> {
+    let text: &str = get(row, "path")?;
+    text.split_terminator('/')
+        .map(|part| Id::parse_str(part).map_err(|e| other(format!("bad org path {text:?}: {e}"))))
+        .collect()
+}
+
+/// The columns [`org_node`] reads, of `org_nodes n`.
+pub(crate) const ORG_COLUMNS: &str = "n.id, n.kind, n.name, n.parent_id, n.tenant_id, n.path, \
+     n.version, n.created_at, n.updated_at";
+
+/// An org node from a row of [`ORG_COLUMNS`].
+pub(crate) fn org_node(row: &PgRow) -> StoreResult<OrgNode> {
+    Ok(OrgNode {
+        id: id_at(row, "id")?,
+        kind: enum_at(row, "kind", OrgKind::parse)?,
+        name: get(row, "name")?,
+        parent: get(row, "parent_id")?,
+        tenant: id_at(row, "tenant_id")?,
+        path: path_at(row)?,
+        version: get(row, "version")?,
+        created_at: time_at(row, "created_at")?,
+        updated_at: time_at(row, "updated_at")?,
+    })
+}
+
+/// The columns [`user`] reads, of `users u`.
+pub(crate) const USER_COLUMNS: &str = "u.id, u.tenant_id, u.owner_id, u.login, u.email, \
+     u.email_verified, u.first_name, u.last_name, u.phone, u.kind, u.status, \
+     u.must_change_password, u.version, u.created_at, u.updated_at";
+
+/// A user from a row of [`USER_COLUMNS`].
+pub(crate) fn user(row: &PgRow) -> StoreResult<User> {
+    Ok(User {
+        id: id_at(row, "id")?,
+        tenant: id_at(row, "tenant_id")?,
+        owner: id_at(row, "owner_id")?,
+        login: get(row, "login")?,
+        email: get(row, "email")?,
+        email_verified: get(row, "email_verified")?,
+        first_name: get(row, "first_name")?,
+        last_name: get(row, "last_name")?,
+        phone: get(row, "phone")?,
+        kind: enum_at(row, "kind", UserKind::parse)?,
+        status: enum_at(row, "status", UserStatus::parse)?,
+        must_change_password: get(row, "must_change_password")?,
+        version: get(row, "version")?,
+        created_at: time_at(row, "created_at")?,
+        updated_at: time_at(row, "updated_at")?,
+    })
+}
+
+/// The columns [`group`] reads, of `user_groups g`.
+pub(crate) const GROUP_COLUMNS: &str = "g.id, g.tenant_id, g.owner_id, g.name, g.description, \
+     g.level, g.kind, g.version, g.created_at, g.updated_at";
+
+/// A group from a row of [`GROUP_COLUMNS`].
+pub(crate) fn group(row: &PgRow) -> StoreResult<Group> {
+    Ok(Group {
+        id: id_at(row, "id")?,
+        tenant: id_at(row, "tenant_id")?,
+        owner: id_at(row, "owner_id")?,
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        level: enum_at(row, "level", GroupLevel::parse)?,
+        kind: enum_at(row, "kind", GroupKind::parse)?,
+        version: get(row, "version")?,
+        created_at: time_at(row, "created_at")?,
+        updated_at: time_at(row, "updated_at")?,
+    })
+}
+
+/// The columns [`membership`] reads, of `memberships m`.
+pub(crate) const MEMBERSHIP_COLUMNS: &str =
+    "m.group_id, m.user_id, m.tenant_id, m.valid_from, m.valid_until, m.created_at";
+
+/// A membership from a row of [`MEMBERSHIP_COLUMNS`].
+pub(crate) fn membership(row: &PgRow) -> StoreResult<Membership> {
+    Ok(Membership {
+        group: id_at(row, "group_id")?,
+        user: id_at(row, "user_id")?,
+        tenant: id_at(row, "tenant_id")?,
+        valid_from: opt_time_at(row, "valid_from")?,
+        valid_until: opt_time_at(row, "valid_until")?,
+        created_at: time_at(row, "created_at")?,
+    })
+}
+
+/// The columns [`token`] reads, of `tokens t`.
+pub(crate) const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.tenant_id, t.kind, t.name, \
+     t.created_at, t.expires_at, t.last_used_at";
+
+/// A token record from a row of [`TOKEN_COLUMNS`].
+pub(crate) fn token(row: &PgRow) -> StoreResult<TokenRecord> {
+    Ok(TokenRecord {
+        id: id_at(row, "id")?,
+        user: id_at(row, "user_id")?,
+        tenant: id_at(row, "tenant_id")?,
+        kind: enum_at(row, "kind", TokenKind::parse)?,
+        name: get(row, "name")?,
+        created_at: time_at(row, "created_at")?,
+        expires_at: time_at(row, "expires_at")?,
+        last_used_at: time_at(row, "last_used_at")?,
+    })
+}
+
+/// The columns [`audit_event`] reads, of `audit_events a`.
+pub(crate) const AUDIT_COLUMNS: &str = "a.id, a.time, a.tenant_id, a.actor_id, \
+     a.impersonator_id, a.action, a.target_id, a.summary, a.request_id, a.address";
+
+/// An audit event from a row of [`AUDIT_COLUMNS`].
+pub(crate) fn audit_event(row: &PgRow) -> StoreResult<AuditEvent> {
+    let summary: &str = get(row, "summary")?;
+    Ok(AuditEvent {
+        id: id_at(row, "id")?,
+        time: time_at(row, "time")?,
+        tenant: id_at(row, "tenant_id")?,
+        actor: get(row, "actor_id")?,
+        impersonator: get(row, "impersonator_id")?,
+        action: get(row, "action")?,
+        target: get(row, "target_id")?,
+        summary: serde_json::from_str(summary)
+            .map_err(|e| other(format!("bad audit summary: {e}")))?,
+        request_id: get(row, "request_id")?,
+        address: get(row, "address")?,
+    })
+}
+
+/// Maps every row, stopping at the first that does not fit the model.
+pub(crate) fn all<T>(rows: Vec<PgRow>, map: fn(&PgRow) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+    rows.iter().map(map).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_text_is_slash_terminated_lower_case() {
+        let a = Id::from_u128(0xABCD);
+        let b = Id::from_u128(0xEF01);
+        assert_eq!(
+            path_text(&[a, b]),
+            "00000000-0000-0000-0000-00000000abcd/00000000-0000-0000-0000-00000000ef01/"
+        );
+    }
+}

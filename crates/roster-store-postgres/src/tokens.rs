@@ -1,0 +1,102 @@
+//! Tokens, found by the hash of their secret.
+
+use crate::error::db_err;
+use crate::rows::{self, micros, TOKEN_COLUMNS};
+use roster_core::model::{TokenKind, TokenRecord};
+use roster_core::store::StoreResult;
+use roster_core::{Id, Timestamp};
+use sqlx::PgConnection;
+
+pub(crate) async fn insert(
+    conn: &mut PgConnection,
+    token: &TokenRecord,
+    hash: &[u8],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
+         last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(token.id)
+    .bind(hash)
+    .bind(token.user)
+    .bind(token.tenant)
+    .bind(token.kind.as_str())
+    .bind(&token.name)
+    .bind(micros(token.created_at))
+    .bind(micros(token.expires_at))
+    .bind(micros(token.last_used_at))
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn get_by_hash(
+    conn: &mut PgConnection,
+    hash: &[u8],
+) -> StoreResult<Option<TokenRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.hash = $1"
+    ))
+    .bind(hash)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(rows::token).transpose()
+}
+
+pub(crate) async fn touch(conn: &mut PgConnection, id: Id, at: Timestamp) -> StoreResult<()> {
+    sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(micros(at))
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn delete(conn: &mut PgConnection, id: Id) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM tokens WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The kinds are bound as one `text[]`.
+pub(crate) async fn delete_of_user(
+    conn: &mut PgConnection,
+    user: Id,
+    kinds: &[TokenKind],
+) -> StoreResult<u64> {
+    if kinds.is_empty() {
+        return Ok(0);
+    }
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let done = sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND kind = ANY($2)")
+        .bind(user)
+        .bind(kinds)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(done.rows_affected())
+}
+
+/// Ordered by id (oldest first).
+pub(crate) async fn list_of_user(
+    conn: &mut PgConnection,
+    user: Id,
+    kind: TokenKind,
+) -> StoreResult<Vec<TokenRecord>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.user_id = $1 AND t.kind = $2 \
+         ORDER BY t.id"
+    ))
+    .bind(user)
+    .bind(kind.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(db_err)?;
+    rows::all(rows, rows::token)
+}

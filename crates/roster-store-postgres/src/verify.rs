@@ -1,0 +1,268 @@
+//! The consistency check: rules the schema alone does not enforce. The foreign-key checks are
+//! kept although PostgreSQL enforces the keys: data loaded with triggers off (as bulk copies
+//! between databases do, with `session_replication_role = replica`) skips that enforcement.
+
+use crate::error::db_err;
+use crate::rows::id_at;
+use roster_core::store::StoreResult;
+use roster_core::SYSTEM_NODE_ID;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+/// At most this many problems of one kind are listed; a last sentence says when there are more.
+const MAX_PER_CHECK: usize = 100;
+
+/// One rule: a query selecting the rows that break it, and the sentence for such a row.
+struct Check {
+    sql: String,
+    describe: fn(&PgRow) -> StoreResult<String>,
+}
+
+fn check(sql: impl Into<String>, describe: fn(&PgRow) -> StoreResult<String>) -> Check {
+    Check {
+        sql: sql.into(),
+        describe,
+    }
+}
+
+fn text(row: &PgRow, column: &str) -> StoreResult<String> {
+    row.try_get(column).map_err(db_err)
+}
+
+fn checks() -> Vec<Check> {
+    let root = format!("'{SYSTEM_NODE_ID}'::uuid");
+    // A uuid's text is lower-case and hyphenated, as org paths hold it.
+    let node_path = "n.id::text";
+    let mut checks = vec![
+        check(
+            format!("SELECT 1 AS missing WHERE NOT EXISTS (SELECT 1 FROM org_nodes WHERE id = {root})"),
+            |_| Ok(format!("the system root org node {SYSTEM_NODE_ID} is missing")),
+        ),
+        check(
+            format!(
+                "SELECT n.id FROM org_nodes n WHERE n.id = {root} \
+                 AND (n.kind <> 'system' OR n.tenant_id <> n.id)"
+            ),
+            |r| {
+                Ok(format!(
+                    "the system root org node {} is not of kind system or not its own tenant",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+        check(
+            format!("SELECT n.id FROM org_nodes n WHERE n.parent_id IS NULL AND n.id <> {root}"),
+            |r| {
+                Ok(format!(
+                    "org node {} has no parent but is not the system root",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT n.id, n.parent_id FROM org_nodes n LEFT JOIN org_nodes p ON p.id = n.parent_id \
+             WHERE n.parent_id IS NOT NULL AND p.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "org node {} has a missing parent {}",
+                    id_at(r, "id")?,
+                    id_at(r, "parent_id")?
+                ))
+            },
+        ),
+        check(
+            format!(
+                "SELECT n.id FROM org_nodes n WHERE n.kind = 'tenant' \
+                 AND (n.tenant_id <> n.id OR n.parent_id <> {root})"
+            ),
+            |r| {
+                Ok(format!(
+                    "tenant {} is not its own tenant or does not lie directly below the system root",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT n.id, n.tenant_id, p.tenant_id AS parent_tenant FROM org_nodes n \
+             JOIN org_nodes p ON p.id = n.parent_id \
+             WHERE n.kind NOT IN ('system', 'tenant') AND n.tenant_id <> p.tenant_id",
+            |r| {
+                Ok(format!(
+                    "org node {} lies in tenant {} but its parent lies in tenant {}",
+                    id_at(r, "id")?,
+                    id_at(r, "tenant_id")?,
+                    id_at(r, "parent_tenant")?
+                ))
+            },
+        ),
+        check(
+            "SELECT n.id FROM org_nodes n JOIN org_nodes p ON p.id = n.parent_id \
+             WHERE n.kind = 'customer' AND p.kind NOT IN ('tenant', 'customer')",
+            |r| {
+                Ok(format!(
+                    "customer {} does not lie below a tenant or customer",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+        check(
+            format!(
+                "SELECT n.id FROM org_nodes n LEFT JOIN org_nodes p ON p.id = n.parent_id \
+                 WHERE n.path <> COALESCE(p.path, '') || {node_path} || '/'"
+            ),
+            |r| {
+                Ok(format!(
+                    "org node {} has a path that does not extend its parent's",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT u.id, u.owner_id FROM users u LEFT JOIN org_nodes o ON o.id = u.owner_id \
+             WHERE o.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "user {} is owned by a missing org node {}",
+                    id_at(r, "id")?,
+                    id_at(r, "owner_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT u.id, u.tenant_id, o.tenant_id AS owner_tenant FROM users u \
+             JOIN org_nodes o ON o.id = u.owner_id WHERE u.tenant_id <> o.tenant_id",
+            |r| {
+                Ok(format!(
+                    "user {} lies in tenant {} but their owner lies in tenant {}",
+                    id_at(r, "id")?,
+                    id_at(r, "tenant_id")?,
+                    id_at(r, "owner_tenant")?
+                ))
+            },
+        ),
+        check(
+            "SELECT g.id, g.owner_id FROM user_groups g LEFT JOIN org_nodes o ON o.id = g.owner_id \
+             WHERE g.level = 'org' AND o.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "group {} is owned by a missing org node {}",
+                    id_at(r, "id")?,
+                    id_at(r, "owner_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT g.id, g.tenant_id, o.tenant_id AS owner_tenant FROM user_groups g \
+             JOIN org_nodes o ON o.id = g.owner_id \
+             WHERE g.level = 'org' AND g.tenant_id <> o.tenant_id",
+            |r| {
+                Ok(format!(
+                    "group {} lies in tenant {} but its owner lies in tenant {}",
+                    id_at(r, "id")?,
+                    id_at(r, "tenant_id")?,
+                    id_at(r, "owner_tenant")?
+                ))
+            },
+        ),
+        check(
+            "SELECT m.group_id, m.user_id FROM memberships m LEFT JOIN users u ON u.id = m.user_id \
+             WHERE u.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "a membership of group {} names a missing user {}",
+                    id_at(r, "group_id")?,
+                    id_at(r, "user_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT m.group_id, m.user_id FROM memberships m \
+             LEFT JOIN user_groups g ON g.id = m.group_id WHERE g.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "a membership of user {} names a missing group {}",
+                    id_at(r, "user_id")?,
+                    id_at(r, "group_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT m.group_id, m.user_id FROM memberships m \
+             JOIN users u ON u.id = m.user_id JOIN user_groups g ON g.id = m.group_id \
+             WHERE g.tenant_id <> u.tenant_id OR g.tenant_id <> m.tenant_id",
+            |r| {
+                Ok(format!(
+                    "the membership of user {} in group {} crosses tenants",
+                    id_at(r, "user_id")?,
+                    id_at(r, "group_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT t.id, t.user_id FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
+             WHERE u.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "token {} belongs to a missing user {}",
+                    id_at(r, "id")?,
+                    id_at(r, "user_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT t.id FROM tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.tenant_id <> u.tenant_id",
+            |r| {
+                Ok(format!(
+                    "token {} lies in another tenant than its user",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+    ];
+    for (node_kind, group_kind) in [
+        ("tenant", "administrators"),
+        ("tenant", "users"),
+        ("tenant", "all"),
+        ("customer", "administrators"),
+        ("customer", "users"),
+    ] {
+        checks.push(check(
+            format!(
+                "SELECT n.id, n.kind, n.name, '{group_kind}' AS group_kind FROM org_nodes n \
+                 WHERE n.kind = '{node_kind}' AND NOT EXISTS (SELECT 1 FROM user_groups g \
+                 WHERE g.owner_id = n.id AND g.kind = '{group_kind}')"
+            ),
+            |r| {
+                Ok(format!(
+                    "{} {} ({}) has no {} group",
+                    text(r, "kind")?,
+                    id_at(r, "id")?,
+                    text(r, "name")?,
+                    text(r, "group_kind")?
+                ))
+            },
+        ));
+    }
+    checks
+}
+
+/// Everything wrong with the stored data, one sentence each.
+pub(crate) async fn problems(conn: &mut PgConnection) -> StoreResult<Vec<String>> {
+    let mut problems = Vec::new();
+    for check in checks() {
+        let rows = sqlx::query(&format!("{} LIMIT {}", check.sql, MAX_PER_CHECK + 1))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        for row in rows.iter().take(MAX_PER_CHECK) {
+            problems.push((check.describe)(row)?);
+        }
+        if rows.len() > MAX_PER_CHECK {
+            problems.push(format!(
+                "more problems like the last one exist; only {MAX_PER_CHECK} are listed"
+            ));
+        }
+    }
+    Ok(problems)
+}

@@ -1,0 +1,68 @@
+//! Runs roster-core's store conformance suite against PostgreSQL, one fresh schema per test.
+//!
+//! Not through `roster_core::conformance_tests!`: its tests cannot skip, and without
+//! `ROSTER_TEST_PG_URL` these must (see `common`). The list below is checked against the
+//! suite's own, so that a test added to the suite cannot be missed here.
+
+// `TestDb::raw` serves the other test file only.
+#[allow(dead_code)]
+mod common;
+
+use common::TestDb;
+
+macro_rules! conformance {
+    ($($name:ident),+ $(,)?) => {
+        /// The names of the tests run here.
+        const NAMES: &[&str] = &[$(stringify!($name)),+];
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let Some(db) = TestDb::create().await else { return };
+                roster_core::conformance::$name(&db.store).await;
+                db.finish().await;
+            }
+        )+
+    };
+}
+
+conformance!(
+    org_nodes_round_trip,
+    org_query_filters,
+    subtree_and_in_use,
+    delete_org_node_removes_predefined_groups,
+    users_round_trip,
+    unique_login_is_case_insensitive,
+    user_query_filters,
+    groups_round_trip,
+    group_query_filters,
+    memberships_round_trip,
+    delete_user_removes_memberships_and_tokens,
+    delete_group_removes_memberships,
+    tokens_round_trip,
+    audit_newest_first_with_filters,
+    tenant_scoping,
+    lists_page_in_id_order,
+    rollback_on_drop,
+    read_is_a_snapshot,
+    read_rejects_writes,
+    writers_take_turns,
+    consistency_problems_found,
+    bulk_inserts,
+);
+
+/// The list above names exactly the tests of the suite's `conformance_tests!` macro.
+#[test]
+fn every_conformance_test_runs() {
+    let source = include_str!("../../roster-core/src/conformance.rs");
+    let start = source
+        .find("(@each $make;")
+        .expect("the suite's macro lists its tests");
+    let list = &source[start..];
+    let list = &list["(@each $make;".len()..list.find(");").expect("end of the list")];
+    let suite: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(NAMES, suite.as_slice());
+}
