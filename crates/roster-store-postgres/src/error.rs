@@ -12,17 +12,21 @@ const UNAVAILABLE_CODES: [&str; 4] = ["57P01", "57P02", "57P03", "53300"];
 const UNAVAILABLE_CLASSES: [&str; 1] = ["08"];
 
 /// SQLSTATEs of transactions the server aborted to resolve a conflict with another one:
-/// serialization failure and deadlock. Retrying the whole transaction would succeed; until the
-/// service layer retries, they are reported as `Unavailable` (a passing condition) rather than
-/// `Other`.
+/// serialization failure and deadlock. The service layer runs the whole transaction again.
 const CONFLICT_CODES: [&str; 2] = ["40001", "40P01"];
 
-/// Translates a database error: broken uniqueness rules name what was duplicated, connection
-/// trouble and transaction conflicts are `Unavailable`, everything else is `Other`.
+/// Translates a database error: broken uniqueness rules name what was duplicated, transaction
+/// conflicts are `Retry`, connection trouble is `Unavailable`, everything else is `Other`.
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.kind() == ErrorKind::UniqueViolation => {
             StoreError::Unique(duplicated(d.constraint()))
+        }
+        sqlx::Error::Database(d)
+            if d.code()
+                .is_some_and(|c| CONFLICT_CODES.contains(&c.as_ref())) =>
+        {
+            StoreError::Retry(e.to_string())
         }
         sqlx::Error::Database(d) if is_unavailable(d.as_ref()) => {
             StoreError::Unavailable(e.to_string())
@@ -52,7 +56,6 @@ pub(crate) fn other(message: impl Into<String>) -> StoreError {
 fn is_unavailable(d: &dyn DatabaseError) -> bool {
     d.code().is_some_and(|code| {
         UNAVAILABLE_CODES.contains(&code.as_ref())
-            || CONFLICT_CODES.contains(&code.as_ref())
             || UNAVAILABLE_CLASSES
                 .iter()
                 .any(|class| code.starts_with(class))

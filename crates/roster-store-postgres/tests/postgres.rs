@@ -377,3 +377,44 @@ async fn foreign_data_is_an_error_not_a_panic() {
     drop(tx);
     db.finish().await;
 }
+
+/// A transaction dropped without commit must not leave its connection "idle in transaction"
+/// (holding locks, blocking DDL and vacuum) until the pool happens to reuse it. sqlx pings
+/// connections as they return to the pool, which sends the queued ROLLBACK; this guards that.
+#[tokio::test]
+async fn abandoned_transactions_do_not_linger() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    add_root(&db.store).await;
+    for _ in 0..3 {
+        let mut tx = db.store.read().await.unwrap();
+        tx.get_org_node(TenantScope::All, roster_core::SYSTEM_NODE_ID)
+            .await
+            .unwrap();
+        drop(tx);
+        let mut tx = db.store.write().await.unwrap();
+        tx.get_org_node(TenantScope::All, roster_core::SYSTEM_NODE_ID)
+            .await
+            .unwrap();
+        drop(tx);
+    }
+    let mut raw = db.raw().await;
+    let mut lingering = -1;
+    for _ in 0..50 {
+        lingering = sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'",
+        )
+        .bind(&db.schema)
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+        if lingering == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(lingering, 0, "connections left idle in transaction");
+    drop(raw);
+    db.finish().await;
+}

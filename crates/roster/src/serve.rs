@@ -8,7 +8,6 @@ use roster_core::password::PasswordHasher;
 use roster_core::service::DEMO_PASSWORD;
 use roster_core::{Service, ServiceSettings};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 /// Starts the server and runs until interrupted.
@@ -19,6 +18,7 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
         .init();
     let store = store_open::open(&config).await?;
     store.migrate().await.context("migrating the database")?;
+    tracing::info!(database = store.describe(), "database ready");
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -32,7 +32,7 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
         session_lifetime: chrono::Duration::hours(config.session_lifetime_hours),
         ..ServiceSettings::default()
     };
-    let service = Service::new(Arc::new(store), PasswordHasher::default(), settings);
+    let service = Service::new(store.into_store(), PasswordHasher::default(), settings);
     let boot = service
         .bootstrap(&config.admin_login, config.admin_password.as_deref())
         .await
@@ -94,7 +94,7 @@ async fn shutdown() {
 pub async fn verify(config: Config) -> Result<()> {
     let store = store_open::open(&config).await?;
     let service = Service::new(
-        Arc::new(store),
+        store.into_store(),
         PasswordHasher::default(),
         ServiceSettings::default(),
     );

@@ -6,7 +6,6 @@ use common::*;
 use reqwest::StatusCode;
 use roster_core::model::GroupKind;
 use roster_core::store::{Store, TenantScope};
-use roster_store_sqlite::SqliteStore;
 use serde_json::json;
 use std::process::Command;
 
@@ -49,9 +48,7 @@ async fn verify_names_what_is_wrong_and_fails() {
     let tenant = s.tenant(&sys, "Damaged").await;
     s.assert_consistent();
     // Damage the database behind roster's back: remove the tenant's implicit `All` group.
-    let store = SqliteStore::open(&s.dir.path().join("data").join("roster.db"))
-        .await
-        .unwrap();
+    let store = s.open_store().await;
     let mut tx = store.write().await.unwrap();
     let tenant_id = tenant.parse().unwrap();
     let all = tx
@@ -61,7 +58,7 @@ async fn verify_names_what_is_wrong_and_fails() {
         .expect("All group");
     tx.delete_group(all.id).await.unwrap();
     tx.commit().await.unwrap();
-    assert!(!group_exists(&store, all.id).await);
+    assert!(!group_exists(store.as_ref(), all.id).await);
     let (ok, output) = s.verify();
     assert!(!ok, "verify should fail:\n{output}");
     assert!(
@@ -70,7 +67,7 @@ async fn verify_names_what_is_wrong_and_fails() {
     );
 }
 
-async fn group_exists(store: &SqliteStore, group: roster_core::Id) -> bool {
+async fn group_exists(store: &dyn Store, group: roster_core::Id) -> bool {
     let mut tx = store.read().await.unwrap();
     tx.get_group(TenantScope::All, group)
         .await

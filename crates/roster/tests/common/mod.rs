@@ -14,9 +14,62 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 /// A password good enough for test users.
 pub const PASSWORD: &str = "user-password-for-tests";
 
+/// The database a test server runs on: `ROSTER_TEST_BACKEND=postgres` puts each server in a
+/// fresh schema of the database at `ROSTER_TEST_PG_URL`; otherwise SQLite in its data dir.
+enum Backend {
+    Sqlite,
+    Postgres {
+        admin_url: String,
+        schema: String,
+        url: String,
+    },
+}
+
+impl Backend {
+    fn pick() -> Backend {
+        if std::env::var("ROSTER_TEST_BACKEND").as_deref() != Ok("postgres") {
+            return Backend::Sqlite;
+        }
+        let admin_url = std::env::var("ROSTER_TEST_PG_URL")
+            .expect("ROSTER_TEST_BACKEND=postgres needs ROSTER_TEST_PG_URL (like postgres://postgres@127.0.0.1:5432/test)");
+        let schema = format!("api_{}", uuid_simple());
+        psql(&admin_url, &format!("CREATE SCHEMA {schema}"));
+        let sep = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        Backend::Postgres {
+            admin_url,
+            schema,
+            url,
+        }
+    }
+}
+
+fn uuid_simple() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}{:x}", nanos, std::process::id())
+}
+
+/// Runs one statement with `psql`; panics when it fails.
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .output()
+        .expect("run psql (install PostgreSQL's client)");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A running roster server with its own data directory.
 pub struct Server {
     child: Child,
+    backend: Backend,
     pub base: String,
     pub dir: tempfile::TempDir,
     /// Everything the server printed (stdout and stderr).
@@ -59,7 +112,11 @@ impl Server {
     /// Starts a server with extra environment variables and arguments to `serve`.
     pub fn start_with(env: &[(&str, &str)], args: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
+        let backend = Backend::pick();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_roster"));
+        if let Backend::Postgres { url, .. } = &backend {
+            cmd.env("ROSTER_DATABASE_URL", url);
+        }
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path().join("data"))
             .args(args)
@@ -106,6 +163,7 @@ impl Server {
             .unwrap();
         Server {
             child,
+            backend,
             base: format!("http://{addr}"),
             dir,
             output,
@@ -241,17 +299,35 @@ impl Server {
 
     /// Runs `roster verify` on this server's database; returns (success, output).
     pub fn verify(&self) -> (bool, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_roster"))
-            .args(["verify", "--data-dir"])
-            .arg(self.dir.path().join("data"))
-            .output()
-            .expect("run roster verify");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_roster"));
+        cmd.args(["verify", "--data-dir"])
+            .arg(self.dir.path().join("data"));
+        if let Backend::Postgres { url, .. } = &self.backend {
+            cmd.env("ROSTER_DATABASE_URL", url);
+        }
+        let out = cmd.output().expect("run roster verify");
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
         (out.status.success(), text)
+    }
+
+    /// This server's database, opened directly through the store contract (to damage it).
+    pub async fn open_store(&self) -> std::sync::Arc<dyn roster_core::store::Store> {
+        match &self.backend {
+            Backend::Sqlite => std::sync::Arc::new(
+                roster_store_sqlite::SqliteStore::open(
+                    &self.dir.path().join("data").join("roster.db"),
+                )
+                .await
+                .unwrap(),
+            ),
+            Backend::Postgres { url, .. } => {
+                std::sync::Arc::new(roster_store_postgres::PgStore::connect(url).await.unwrap())
+            }
+        }
     }
 
     /// Asserts that `roster verify` finds the database consistent.
@@ -268,5 +344,22 @@ impl Drop for Server {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Backend::Postgres {
+            admin_url, schema, ..
+        } = &self.backend
+        {
+            // Not waited for: connections of this process may still hold the schema's locks
+            // until the runtime (blocked while we wait here) gets to release them.
+            let _ = Command::new("psql")
+                .args([
+                    admin_url.as_str(),
+                    "-q",
+                    "-c",
+                    &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+        }
     }
 }
