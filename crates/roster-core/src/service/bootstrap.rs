@@ -66,7 +66,10 @@ impl Service {
                 created_at: at,
                 updated_at: at,
             };
-            insert_node_with_groups(tx.as_mut(), &root).await?;
+            // Nodes starting together race here; the loser's retry finds the winner's root.
+            insert_node_with_groups(tx.as_mut(), &root)
+                .await
+                .map_err(lost_race)?;
             audit(
                 tx.as_mut(),
                 &ctx,
@@ -102,7 +105,9 @@ impl Service {
                     created_at: at,
                     updated_at: at,
                 };
-                tx.insert_user(&admin, hash.as_deref()).await?;
+                tx.insert_user(&admin, hash.as_deref())
+                    .await
+                    .map_err(|e| lost_race(e.into()))?;
                 let admins = tx
                     .predefined_group(SYSTEM_NODE_ID, GroupKind::Administrators)
                     .await?
@@ -141,5 +146,14 @@ impl Service {
             created_admin: created,
             setup_url,
         })
+    }
+}
+
+/// A uniqueness clash while bootstrapping means another node bootstrapped at the same
+/// moment: run the attempt again, which then finds what that node made.
+fn lost_race(e: crate::CoreError) -> crate::CoreError {
+    match e {
+        crate::CoreError::Conflict { .. } => crate::CoreError::Transient,
+        other => other,
     }
 }
