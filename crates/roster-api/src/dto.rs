@@ -535,11 +535,15 @@ pub struct ActivationLinkBody {
     pub send: bool,
 }
 
-/// A new activation link.
+/// A new activation link: `url` when shown, `sent_to` when emailed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivationLinkDto {
     /// The link; its `token` query parameter is the one-time secret.
-    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The address the link was emailed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_to: Option<String>,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
 }
@@ -563,4 +567,12 @@ pub struct ChangePasswordBody {
     pub current_password: String,
     /// The password wanted.
     pub new_password: String,
+}
+
+/// Body of `POST /settings/smtp/test`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpTestBody {
+    /// Where to send the test email.
+    pub to: String,
 }

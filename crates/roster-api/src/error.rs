@@ -104,6 +104,11 @@ impl From<CoreError> for ApiError {
                 "unavailable",
                 "the database is unavailable; try again shortly",
             ),
+            CoreError::MailFailed(detail) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "mail_failed",
+                format!("the email could not be sent: {detail}"),
+            ),
             CoreError::Transient => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",

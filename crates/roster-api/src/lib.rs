@@ -44,6 +44,7 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
         (name = "auth", description = "Login, logout, activation"),
         (name = "me", description = "The caller's own account"),
         (name = "audit", description = "The audit log"),
+        (name = "settings", description = "The install's settings"),
     )
 )]
 struct ApiDoc;

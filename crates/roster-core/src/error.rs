@@ -58,6 +58,9 @@ pub enum CoreError {
     /// caller sees this only when the retries ran out.
     #[error("the database is busy")]
     Transient,
+    /// The mail server refused the message or could not be reached.
+    #[error("the email could not be sent: {0}")]
+    MailFailed(String),
     /// A bug or an unexpected store failure; the message is for the log only.
     #[error("internal error")]
     Internal(String),

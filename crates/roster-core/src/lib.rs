@@ -6,6 +6,7 @@ pub mod authz;
 pub mod conformance;
 pub mod error;
 pub mod ids;
+pub mod mail;
 pub mod model;
 pub mod page;
 pub mod password;

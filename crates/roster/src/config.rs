@@ -30,6 +30,11 @@ pub struct Config {
     pub session_lifetime_hours: i64,
     /// Log filter, like `info` or `roster=debug`.
     pub log: String,
+    /// Outgoing mail server: `smtp://host:port`, `smtp://…?starttls=true` or `smtps://…`,
+    /// with `user:password@` when it needs credentials.
+    pub smtp_url: Option<String>,
+    /// The sender of outgoing email, like `roster <roster@example.com>`.
+    pub smtp_from: Option<String>,
 }
 
 impl Default for Config {
@@ -45,6 +50,8 @@ impl Default for Config {
             session_idle_minutes: 8 * 60,
             session_lifetime_hours: 7 * 24,
             log: "info".into(),
+            smtp_url: None,
+            smtp_from: None,
         }
     }
 }
@@ -63,6 +70,8 @@ struct FileConfig {
     session_idle_minutes: Option<i64>,
     session_lifetime_hours: Option<i64>,
     log: Option<String>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
 }
 
 /// Where a value came from, for error messages.
@@ -104,6 +113,8 @@ impl Config {
             if let Some(v) = f.log {
                 c.log = v;
             }
+            c.smtp_url = f.smtp_url.or(c.smtp_url);
+            c.smtp_from = f.smtp_from.or(c.smtp_from);
         }
         if let Some(v) = env("ROSTER_LISTEN") {
             c.listen = parse_listen(&v, &from_env("ROSTER_LISTEN"))?;
@@ -135,6 +146,12 @@ impl Config {
         if let Some(v) = env("ROSTER_LOG") {
             c.log = v;
         }
+        if let Some(v) = secret(env, "ROSTER_SMTP_URL")? {
+            c.smtp_url = Some(v);
+        }
+        if let Some(v) = env("ROSTER_SMTP_FROM") {
+            c.smtp_from = Some(v);
+        }
         c.validate()?;
         Ok(c)
     }
@@ -165,6 +182,16 @@ impl Config {
             {
                 bail!("database_url must start with sqlite: or postgres:// (got a value of another form)");
             }
+        }
+        match (&self.smtp_url, &self.smtp_from) {
+            (Some(u), _) if !(u.starts_with("smtp://") || u.starts_with("smtps://")) => {
+                bail!("smtp_url (ROSTER_SMTP_URL) must start with smtp:// or smtps://")
+            }
+            (Some(_), None) => {
+                bail!("smtp_url is set, so smtp_from (ROSTER_SMTP_FROM) is needed too")
+            }
+            (None, Some(_)) => bail!("smtp_from is set but smtp_url (ROSTER_SMTP_URL) is not"),
+            _ => {}
         }
         if let Err(e) = roster_core::validate::login(&self.admin_login) {
             bail!("admin_login: {e}");

@@ -1,6 +1,7 @@
 //! `roster`: the server and its command-line tool in one binary.
 
 mod config;
+mod mail;
 mod remote;
 mod serve;
 mod store_open;

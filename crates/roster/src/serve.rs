@@ -1,6 +1,7 @@
 //! `roster serve` and `roster verify`.
 
 use crate::config::Config;
+use crate::mail::SmtpMailer;
 use crate::store_open;
 use anyhow::{Context, Result};
 use roster_api::{app, AppState};
@@ -8,6 +9,7 @@ use roster_core::password::PasswordHasher;
 use roster_core::service::DEMO_PASSWORD;
 use roster_core::{Service, ServiceSettings};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 /// Starts the server and runs until interrupted.
@@ -32,7 +34,11 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
         session_lifetime: chrono::Duration::hours(config.session_lifetime_hours),
         ..ServiceSettings::default()
     };
-    let service = Service::new(store.into_store(), PasswordHasher::default(), settings);
+    let mut service = Service::new(store.into_store(), PasswordHasher::default(), settings);
+    if let (Some(url), Some(from)) = (&config.smtp_url, &config.smtp_from) {
+        service = service.with_mailer(Arc::new(SmtpMailer::new(url, from)?));
+        tracing::info!("outgoing email configured");
+    }
     let boot = service
         .bootstrap(&config.admin_login, config.admin_password.as_deref())
         .await

@@ -174,12 +174,20 @@ async fn api_tokens_work_until_revoked() {
 #[tokio::test]
 async fn first_start_prints_a_one_time_setup_link() {
     let s = Server::start_with(&[], &[]);
-    let output = s.output.lock().unwrap().clone();
-    let url = output
-        .lines()
-        .find_map(|l| l.trim().strip_prefix(&format!("{}/setup?token=", s.base)))
-        .unwrap_or_else(|| panic!("no set-up link in:\n{output}"))
-        .to_string();
+    // The link comes on standard output, read by another thread than the log: wait for it.
+    let prefix = format!("{}/setup?token=", s.base);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let url = loop {
+        let output = s.output.lock().unwrap().clone();
+        if let Some(token) = output.lines().find_map(|l| l.trim().strip_prefix(&prefix)) {
+            break token.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no set-up link in:\n{output}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let page = s
         .http
         .get(format!("{}/setup?token={url}", s.base))

@@ -5,6 +5,7 @@ mod auth;
 mod groups;
 mod me;
 mod orgs;
+mod settings;
 mod users;
 
 pub(crate) use auth::session_response;
@@ -56,6 +57,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::revoke_token))
         .routes(routes!(me::change_password))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(settings::smtp_test))
 }
 
 /// A JSON body with the object's version as a strong ETag.

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use roster_core::page::PageReq;
-use roster_core::service::{CreateUser, UpdateUser, UserFilter};
+use roster_core::service::{ActivationLink, CreateUser, UpdateUser, UserFilter};
 
 /// List the users the caller may see, filtered and paged.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
@@ -131,9 +131,17 @@ pub async fn activation_link(
         .service
         .create_activation_link(&ctx, parse_id(&id, "user")?, b.send)
         .await?;
-    Ok(Json(ActivationLinkDto {
-        url: link.url,
-        expires_at: link.expires_at,
+    Ok(Json(match link {
+        ActivationLink::Shown { url, expires_at } => ActivationLinkDto {
+            url: Some(url),
+            sent_to: None,
+            expires_at,
+        },
+        ActivationLink::Sent { to, expires_at } => ActivationLinkDto {
+            url: None,
+            sent_to: Some(to),
+            expires_at,
+        },
     }))
 }
 

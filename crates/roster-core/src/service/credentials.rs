@@ -10,13 +10,23 @@ use crate::store::TenantScope;
 use crate::validate;
 use serde_json::json;
 
-/// A fresh activation link.
+/// A fresh activation link: shown to the administrator, or emailed to the user.
 #[derive(Debug, Clone)]
-pub struct ActivationLink {
-    /// The link; its `token` query parameter is the one-time secret.
-    pub url: String,
-    /// When it stops working.
-    pub expires_at: Timestamp,
+pub enum ActivationLink {
+    /// The link to pass on; its `token` query parameter is the one-time secret.
+    Shown {
+        /// The link.
+        url: String,
+        /// When it stops working.
+        expires_at: Timestamp,
+    },
+    /// The link went to the user's email address.
+    Sent {
+        /// The address it went to.
+        to: String,
+        /// When it stops working.
+        expires_at: Timestamp,
+    },
 }
 
 impl Service {
@@ -39,6 +49,11 @@ impl Service {
         user: Id,
         send: bool,
     ) -> CoreResult<ActivationLink> {
+        let mailer = if send {
+            Some(self.mailer()?.clone())
+        } else {
+            None
+        };
         let mut tx = self.write().await?;
         let (user, owner) = visible_user(tx.as_mut(), ctx, user).await?;
         if !ctx.actor.administers(&owner) {
@@ -52,28 +67,40 @@ impl Service {
                 "only a pending internal user can be activated",
             ));
         }
-        if send {
-            return Err(CoreError::conflict(
-                "smtp_not_configured",
-                "outgoing email is not configured; display the link and pass it on instead",
-            ));
-        }
+        let to = match (&mailer, &user.email) {
+            (Some(_), None) => {
+                return Err(CoreError::invalid(
+                    "no_email",
+                    "send",
+                    "the user has no email address to send the link to",
+                ))
+            }
+            (Some(_), Some(email)) => Some(email.clone()),
+            (None, _) => None,
+        };
         let token = self.issue_activation_token(tx.as_mut(), &user).await?;
         let expires_at = now() + self.settings.activation_ttl;
+        let url = format!("{}/activate?token={token}", self.settings.public_url);
         audit(
             tx.as_mut(),
             ctx,
             user.tenant,
             "user.activation_link",
             Some(user.id),
-            json!({"sent": false}),
+            json!({"sent_to": to}),
         )
         .await?;
         tx.commit().await?;
-        Ok(ActivationLink {
-            url: format!("{}/activate?token={token}", self.settings.public_url),
-            expires_at,
-        })
+        match (mailer, to) {
+            (Some(mailer), Some(to)) => {
+                mailer
+                    .send(super::emails::activation(&user, &to, &url, expires_at))
+                    .await
+                    .map_err(|e| CoreError::MailFailed(e.to_string()))?;
+                Ok(ActivationLink::Sent { to, expires_at })
+            }
+            _ => Ok(ActivationLink::Shown { url, expires_at }),
+        }
     }
 
     /// An administrator sets a user's password (activating a pending user) and may require a

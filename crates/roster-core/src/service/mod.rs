@@ -6,8 +6,10 @@ mod auth;
 mod bootstrap;
 mod credentials;
 mod demo;
+mod emails;
 mod groups;
 mod orgs;
+mod outgoing_mail;
 mod users;
 
 pub use auth::{LoginNext, LoginOutcome, NewApiToken};
@@ -21,6 +23,7 @@ pub use users::{CreateUser, UpdateUser, UpdatedUser, UserFilter};
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id};
+use crate::mail::Mailer;
 use crate::model::AuditEvent;
 use crate::password::PasswordHasher;
 use crate::store::{Store, StoreError, StoreTx};
@@ -83,6 +86,7 @@ pub struct Service {
     store: Arc<dyn Store>,
     hasher: PasswordHasher,
     settings: ServiceSettings,
+    mailer: Option<Arc<dyn Mailer>>,
 }
 
 impl Service {
@@ -92,7 +96,25 @@ impl Service {
             store,
             hasher,
             settings,
+            mailer: None,
         }
+    }
+
+    /// The same service, sending email through `mailer`.
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    /// The mailer, or the refusal every email-sending choice gets while none is configured.
+    fn mailer(&self) -> CoreResult<&Arc<dyn Mailer>> {
+        self.mailer.as_ref().ok_or_else(|| {
+            CoreError::conflict(
+                "smtp_not_configured",
+                "outgoing email is not configured (ROSTER_SMTP_URL and ROSTER_SMTP_FROM); \
+                 display the link and pass it on instead",
+            )
+        })
     }
 
     /// The settings in force.
