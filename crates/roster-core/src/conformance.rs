@@ -15,7 +15,7 @@
 use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
 use crate::model::*;
 use crate::page::PageReq;
-use crate::store::{Store, StoreError, StoreTx, TenantScope};
+use crate::store::{RowCounts, Store, StoreError, StoreTx, TenantScope};
 use chrono::TimeDelta;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -55,6 +55,11 @@ macro_rules! conformance_tests {
             writers_take_turns,
             consistency_problems_found,
             bulk_inserts,
+            row_counts_cover_every_tenant,
+            users_with_hashes_page_across_tenants,
+            all_memberships_page_in_key_order,
+            all_tokens_page_with_hashes,
+            audit_events_insert_in_bulk,
         );
     };
     (@each $make:expr; $($name:ident),+ $(,)?) => {
@@ -1835,4 +1840,232 @@ pub async fn bulk_inserts(store: &dyn Store) {
         None,
         "the failed batch left nothing"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole install (copying a database)
+// ---------------------------------------------------------------------------------------------
+
+/// Row counts take in every tenant: nodes with the root, predefined groups, explicit
+/// memberships only, every kind of token and every audit event.
+pub async fn row_counts_cover_every_tenant(store: &dyn Store) {
+    let mut tx = read(store).await;
+    assert_eq!(tx.row_counts().await.unwrap(), RowCounts::default());
+    drop(tx);
+    let w = seed(store).await;
+    let (ua, ub) = (user_of(&w.a, "count-a"), user_of(&w.b, "count-b"));
+    let group = group_of(&w.customer, GroupKind::Custom, "Counted");
+    let mut tx = write(store).await;
+    tx.insert_user(&ua, Some("$argon2id$a")).await.unwrap();
+    tx.insert_user(&ub, None).await.unwrap();
+    tx.insert_group(&group).await.unwrap();
+    tx.upsert_membership(&membership(&group, &ua))
+        .await
+        .unwrap();
+    tx.insert_token(&token_of(&ua, TokenKind::Session), b"c-1")
+        .await
+        .unwrap();
+    tx.insert_token(&token_of(&ub, TokenKind::Api), b"c-2")
+        .await
+        .unwrap();
+    tx.insert_audit(&event(w.a.id, "user.create", now()))
+        .await
+        .unwrap();
+    tx.insert_audit(&event(w.b.id, "user.create", now()))
+        .await
+        .unwrap();
+    tx.insert_audit(&event(w.root.id, "tenant.create", now()))
+        .await
+        .unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    let counts = tx.row_counts().await.unwrap();
+    // Tenants have three predefined groups, customers two, the root none.
+    assert_eq!(
+        counts,
+        RowCounts {
+            org_nodes: 4,
+            users: 2,
+            groups: 3 + 3 + 2 + 1,
+            memberships: 1,
+            tokens: 2,
+            audit_events: 3,
+        }
+    );
+    assert_eq!(counts.total(), 4 + 2 + 9 + 1 + 2 + 3);
+}
+
+/// Users of every tenant page in id order, each with the password hash stored for them.
+pub async fn users_with_hashes_page_across_tenants(store: &dyn Store) {
+    let w = seed(store).await;
+    let users: Vec<(User, Option<String>)> = (0..7)
+        .map(|i| {
+            let owner = [&w.a, &w.b, &w.customer][i % 3];
+            (
+                user_of(owner, &format!("hashed{i}")),
+                (i % 2 == 0).then(|| format!("$argon2id$hash{i}")),
+            )
+        })
+        .collect();
+    let mut tx = write(store).await;
+    // Inserted in reverse, so that insertion order cannot pass for id order.
+    for (u, hash) in users.iter().rev() {
+        tx.insert_user(u, hash.as_deref()).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let mut seen = Vec::new();
+    let mut page = first(3);
+    for _ in 0..4 {
+        let rows = tx.list_users_with_hashes(page).await.unwrap();
+        assert!(rows.len() <= 3);
+        let Some((last, _)) = rows.last() else { break };
+        page = after(last.id, 3);
+        seen.extend(rows);
+    }
+    let mut expected = users.clone();
+    expected.sort_by_key(|(u, _)| u.id);
+    assert_eq!(seen, expected);
+    let past_end = tx
+        .list_users_with_hashes(after(expected[6].0.id, 3))
+        .await
+        .unwrap();
+    assert!(past_end.is_empty());
+}
+
+/// Every explicit membership of every tenant pages in `(group, user)` order, windows included.
+pub async fn all_memberships_page_in_key_order(store: &dyn Store) {
+    let w = seed(store).await;
+    let (ga, gb) = (
+        group_of(&w.a, GroupKind::Custom, "Paged A"),
+        group_of(&w.b, GroupKind::Custom, "Paged B"),
+    );
+    let users_a: Vec<User> = (0..3).map(|i| user_of(&w.a, &format!("pa{i}"))).collect();
+    let users_b: Vec<User> = (0..2).map(|i| user_of(&w.b, &format!("pb{i}"))).collect();
+    let mut all: Vec<Membership> = users_a
+        .iter()
+        .map(|u| membership(&ga, u))
+        .chain(users_b.iter().map(|u| membership(&gb, u)))
+        .collect();
+    all[1].valid_from = Some(later(-60));
+    all[1].valid_until = Some(later(60));
+    let mut tx = write(store).await;
+    tx.insert_group(&ga).await.unwrap();
+    tx.insert_group(&gb).await.unwrap();
+    for u in users_a.iter().chain(&users_b) {
+        tx.insert_user(u, None).await.unwrap();
+    }
+    for m in all.iter().rev() {
+        tx.upsert_membership(m).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let mut seen: Vec<Membership> = Vec::new();
+    let mut cursor = None;
+    for _ in 0..4 {
+        let rows = tx.list_all_memberships(cursor, 2).await.unwrap();
+        assert!(rows.len() <= 2);
+        let Some(last) = rows.last() else { break };
+        cursor = Some((last.group, last.user));
+        seen.extend(rows);
+    }
+    all.sort_by_key(|m| (m.group, m.user));
+    assert_eq!(seen, all);
+    let first_key = (all[0].group, all[0].user);
+    let rest = tx.list_all_memberships(Some(first_key), 100).await.unwrap();
+    assert_eq!(rest, all[1..]);
+}
+
+/// Every token of every user pages in id order, each with the hash it was stored under.
+pub async fn all_tokens_page_with_hashes(store: &dyn Store) {
+    let w = seed(store).await;
+    let (ua, ub) = (user_of(&w.a, "token-a"), user_of(&w.b, "token-b"));
+    let tokens: Vec<(TokenRecord, Vec<u8>)> = [
+        (&ua, TokenKind::Session),
+        (&ub, TokenKind::Api),
+        (&ua, TokenKind::Activation),
+        (&ub, TokenKind::PasswordChange),
+        (&ua, TokenKind::Api),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (u, kind))| {
+        let mut t = token_of(u, kind);
+        if kind == TokenKind::Api {
+            t.name = Some(format!("token {i}"));
+        }
+        (t, format!("hash-{i}").into_bytes())
+    })
+    .collect();
+    let mut tx = write(store).await;
+    tx.insert_user(&ua, None).await.unwrap();
+    tx.insert_user(&ub, None).await.unwrap();
+    for (t, hash) in tokens.iter().rev() {
+        tx.insert_token(t, hash).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let mut seen = Vec::new();
+    let mut page = first(2);
+    for _ in 0..4 {
+        let rows = tx.list_all_tokens(page).await.unwrap();
+        assert!(rows.len() <= 2);
+        let Some((last, _)) = rows.last() else { break };
+        page = after(last.id, 2);
+        seen.extend(rows);
+    }
+    let mut expected = tokens.clone();
+    expected.sort_by_key(|(t, _)| t.id);
+    assert_eq!(seen, expected);
+}
+
+/// Audit events inserted in bulk read back as inserted; a batch with a taken id fails whole.
+pub async fn audit_events_insert_in_bulk(store: &dyn Store) {
+    let w = seed(store).await;
+    let start = later(-3600);
+    let events: Vec<AuditEvent> = (0..1234)
+        .map(|i| {
+            let tenant = if i % 2 == 0 { w.a.id } else { w.b.id };
+            AuditEvent {
+                actor: Some(new_id()),
+                target: (i % 3 == 0).then(new_id),
+                summary: serde_json::json!({ "n": i }),
+                request_id: Some(format!("req-{i}")),
+                address: (i % 5 == 0).then(|| "192.0.2.1".to_string()),
+                ..event(tenant, "user.create", start + TimeDelta::seconds(i))
+            }
+        })
+        .collect();
+    let mut tx = write(store).await;
+    tx.insert_audit_events(&events).await.unwrap();
+    tx.insert_audit_events(&[]).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let mut seen = Vec::new();
+    let mut page = first(500);
+    loop {
+        let rows = tx
+            .list_audit(ALL, &AuditQuery::default(), page)
+            .await
+            .unwrap();
+        let Some(last) = rows.last() else { break };
+        page = after(last.id, 500);
+        seen.extend(rows);
+    }
+    seen.reverse();
+    let mut expected = events.clone();
+    expected.sort_by_key(|e| e.id);
+    assert_eq!(seen, expected);
+    drop(tx);
+
+    let again = vec![event(w.a.id, "user.update", now()), events[7].clone()];
+    let mut tx = write(store).await;
+    assert!(tx.insert_audit_events(&again).await.is_err());
+    drop(tx);
+    let mut tx = read(store).await;
+    assert_eq!(tx.row_counts().await.unwrap().audit_events, 1234);
 }

@@ -50,6 +50,36 @@ impl TenantScope {
     }
 }
 
+/// How many rows of each kind a store holds, in every tenant: the size of a whole-install copy,
+/// and a check that a copy is complete.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowCounts {
+    /// Org nodes, the system root included.
+    pub org_nodes: u64,
+    /// Users.
+    pub users: u64,
+    /// Groups, predefined ones included.
+    pub groups: u64,
+    /// Explicit memberships.
+    pub memberships: u64,
+    /// Tokens of every kind.
+    pub tokens: u64,
+    /// Audit events.
+    pub audit_events: u64,
+}
+
+impl RowCounts {
+    /// Rows of every kind together.
+    pub fn total(&self) -> u64 {
+        self.org_nodes
+            + self.users
+            + self.groups
+            + self.memberships
+            + self.tokens
+            + self.audit_events
+    }
+}
+
 /// A database that hands out transactions.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -173,6 +203,28 @@ pub trait StoreTx: Send {
         query: &AuditQuery,
         page: PageReq,
     ) -> StoreResult<Vec<AuditEvent>>;
+
+    // --- whole install (copying a database) ---
+    /// How many rows of each kind the store holds, in every tenant.
+    async fn row_counts(&mut self) -> StoreResult<RowCounts>;
+    /// A page of the users of every tenant, each with their password hash (PHC string) if they
+    /// have one; ordered by id.
+    async fn list_users_with_hashes(
+        &mut self,
+        page: PageReq,
+    ) -> StoreResult<Vec<(User, Option<String>)>>;
+    /// A page of the explicit memberships of every group, ordered by `(group, user)` and
+    /// continuing after the key `after`.
+    async fn list_all_memberships(
+        &mut self,
+        after: Option<(Id, Id)>,
+        limit: u32,
+    ) -> StoreResult<Vec<Membership>>;
+    /// A page of the tokens of every user, each with the stored hash of its secret; ordered by
+    /// id.
+    async fn list_all_tokens(&mut self, page: PageReq) -> StoreResult<Vec<(TokenRecord, Vec<u8>)>>;
+    /// Appends many audit events at once, as copying an install does; ids must be new.
+    async fn insert_audit_events(&mut self, events: &[AuditEvent]) -> StoreResult<()>;
 
     // --- consistency ---
     /// Everything wrong with the stored data, one sentence each (empty when consistent).

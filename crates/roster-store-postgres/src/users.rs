@@ -7,7 +7,7 @@ use roster_core::model::{User, UserQuery};
 use roster_core::page::PageReq;
 use roster_core::store::{StoreResult, TenantScope};
 use roster_core::Id;
-use sqlx::{PgConnection, QueryBuilder};
+use sqlx::{PgConnection, QueryBuilder, Row};
 
 /// Rows per multi-row `INSERT` (20 parameters each, well under PostgreSQL's 65,535).
 const USERS_PER_STATEMENT: usize = 1000;
@@ -217,4 +217,24 @@ pub(crate) async fn set_password_hash(
         .await
         .map_err(db_err)?;
     Ok(())
+}
+
+/// Users of every tenant with their password hashes, in id order.
+pub(crate) async fn list_with_hashes(
+    conn: &mut PgConnection,
+    page: PageReq,
+) -> StoreResult<Vec<(User, Option<String>)>> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE TRUE"
+    ));
+    filters::after(&mut q, "u.id", page, false);
+    filters::order_limit(&mut q, "u.id", page, false);
+    let found = q.build().fetch_all(conn).await.map_err(db_err)?;
+    found
+        .iter()
+        .map(|row| {
+            let hash: Option<String> = row.try_get("password_hash").map_err(db_err)?;
+            Ok((rows::user(row)?, hash))
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 
 use crate::error::db_err;
 use crate::rows::id_at;
-use roster_core::store::StoreResult;
+use roster_core::store::{RowCounts, StoreResult};
 use roster_core::SYSTEM_NODE_ID;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -265,4 +265,31 @@ pub(crate) async fn problems(conn: &mut PgConnection) -> StoreResult<Vec<String>
         }
     }
     Ok(problems)
+}
+
+/// How many rows each table holds.
+pub(crate) async fn row_counts(conn: &mut PgConnection) -> StoreResult<RowCounts> {
+    let row = sqlx::query(
+        "SELECT (SELECT count(*) FROM org_nodes) AS org_nodes, \
+                (SELECT count(*) FROM users) AS users, \
+                (SELECT count(*) FROM user_groups) AS groups, \
+                (SELECT count(*) FROM memberships) AS memberships, \
+                (SELECT count(*) FROM tokens) AS tokens, \
+                (SELECT count(*) FROM audit_events) AS audit_events",
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(db_err)?;
+    let n = |column: &str| -> StoreResult<u64> {
+        let n: i64 = row.try_get(column).map_err(db_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    Ok(RowCounts {
+        org_nodes: n("org_nodes")?,
+        users: n("users")?,
+        groups: n("groups")?,
+        memberships: n("memberships")?,
+        tokens: n("tokens")?,
+        audit_events: n("audit_events")?,
+    })
 }

@@ -48,6 +48,11 @@ conformance!(
     writers_take_turns,
     consistency_problems_found,
     bulk_inserts,
+    row_counts_cover_every_tenant,
+    users_with_hashes_page_across_tenants,
+    all_memberships_page_in_key_order,
+    all_tokens_page_with_hashes,
+    audit_events_insert_in_bulk,
 );
 
 /// The list above names exactly the tests of the suite's `conformance_tests!` macro.

@@ -8,26 +8,42 @@ use roster_core::page::PageReq;
 use roster_core::store::{StoreResult, TenantScope};
 use sqlx::{QueryBuilder, SqliteConnection};
 
+/// Rows per multi-row `INSERT` (10 parameters each, well under SQLite's 32,766).
+const EVENTS_PER_STATEMENT: usize = 1000;
+
 pub(crate) async fn insert(conn: &mut SqliteConnection, event: &AuditEvent) -> StoreResult<()> {
-    let summary = serde_json::to_string(&event.summary)
-        .map_err(|e| other(format!("cannot encode audit summary: {e}")))?;
-    sqlx::query(
-        "INSERT INTO audit_events (id, time, tenant_id, actor_id, impersonator_id, action, \
-         target_id, summary, request_id, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(blob(event.id))
-    .bind(micros(event.time))
-    .bind(blob(event.tenant))
-    .bind(opt_blob(event.actor))
-    .bind(opt_blob(event.impersonator))
-    .bind(&event.action)
-    .bind(opt_blob(event.target))
-    .bind(summary)
-    .bind(&event.request_id)
-    .bind(&event.address)
-    .execute(conn)
-    .await
-    .map_err(db_err)?;
+    insert_many(conn, std::slice::from_ref(event)).await
+}
+
+/// Appends events with multi-row statements.
+pub(crate) async fn insert_many(
+    conn: &mut SqliteConnection,
+    events: &[AuditEvent],
+) -> StoreResult<()> {
+    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+        let summaries = chunk
+            .iter()
+            .map(|e| serde_json::to_string(&e.summary))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| other(format!("cannot encode audit summary: {e}")))?;
+        let mut q = QueryBuilder::new(
+            "INSERT INTO audit_events (id, time, tenant_id, actor_id, impersonator_id, action, \
+             target_id, summary, request_id, address) ",
+        );
+        q.push_values(chunk.iter().zip(summaries), |mut b, (event, summary)| {
+            b.push_bind(blob(event.id))
+                .push_bind(micros(event.time))
+                .push_bind(blob(event.tenant))
+                .push_bind(opt_blob(event.actor))
+                .push_bind(opt_blob(event.impersonator))
+                .push_bind(event.action.clone())
+                .push_bind(opt_blob(event.target))
+                .push_bind(summary)
+                .push_bind(event.request_id.clone())
+                .push_bind(event.address.clone());
+        });
+        q.build().execute(&mut *conn).await.map_err(db_err)?;
+    }
     Ok(())
 }
 

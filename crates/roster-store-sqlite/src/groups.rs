@@ -235,3 +235,24 @@ pub(crate) async fn list_memberships(
     let rows = q.build().fetch_all(conn).await.map_err(db_err)?;
     rows::all(rows, rows::membership)
 }
+
+/// Memberships of every group in key order, continuing after the key `after` (a row-value
+/// comparison, which the primary key serves).
+pub(crate) async fn list_all_memberships(
+    conn: &mut SqliteConnection,
+    after: Option<(Id, Id)>,
+    limit: u32,
+) -> StoreResult<Vec<Membership>> {
+    let mut q = QueryBuilder::new(format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships m"));
+    if let Some((group, user)) = after {
+        q.push(" WHERE (m.group_id, m.user_id) > (")
+            .push_bind(blob(group))
+            .push(", ")
+            .push_bind(blob(user))
+            .push(")");
+    }
+    q.push(" ORDER BY m.group_id, m.user_id LIMIT ")
+        .push_bind(i64::from(limit));
+    let rows = q.build().fetch_all(conn).await.map_err(db_err)?;
+    rows::all(rows, rows::membership)
+}

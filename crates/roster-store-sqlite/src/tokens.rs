@@ -1,11 +1,13 @@
 //! Tokens, found by the hash of their secret.
 
 use crate::error::db_err;
+use crate::filters;
 use crate::rows::{self, blob, micros, TOKEN_COLUMNS};
 use roster_core::model::{TokenKind, TokenRecord};
+use roster_core::page::PageReq;
 use roster_core::store::StoreResult;
 use roster_core::{Id, Timestamp};
-use sqlx::{QueryBuilder, SqliteConnection};
+use sqlx::{QueryBuilder, Row, SqliteConnection};
 
 pub(crate) async fn insert(
     conn: &mut SqliteConnection,
@@ -98,4 +100,24 @@ pub(crate) async fn list_of_user(
     .await
     .map_err(db_err)?;
     rows::all(rows, rows::token)
+}
+
+/// Tokens of every user with their hashes, in id order.
+pub(crate) async fn list_all(
+    conn: &mut SqliteConnection,
+    page: PageReq,
+) -> StoreResult<Vec<(TokenRecord, Vec<u8>)>> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {TOKEN_COLUMNS}, t.hash FROM tokens t WHERE 1 = 1"
+    ));
+    filters::after(&mut q, "t.id", page, false);
+    filters::order_limit(&mut q, "t.id", page, false);
+    let found = q.build().fetch_all(conn).await.map_err(db_err)?;
+    found
+        .iter()
+        .map(|row| {
+            let hash: Vec<u8> = row.try_get("hash").map_err(db_err)?;
+            Ok((rows::token(row)?, hash))
+        })
+        .collect()
 }

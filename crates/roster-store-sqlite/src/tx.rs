@@ -5,7 +5,7 @@ use crate::{audit, groups, org, tokens, users, verify};
 use async_trait::async_trait;
 use roster_core::model::*;
 use roster_core::page::PageReq;
-use roster_core::store::{StoreResult, StoreTx, TenantScope};
+use roster_core::store::{RowCounts, StoreResult, StoreTx, TenantScope};
 use roster_core::{Id, Timestamp};
 use sqlx::{Sqlite, Transaction};
 
@@ -164,6 +164,29 @@ impl StoreTx for SqliteTx {
         page: PageReq,
     ) -> StoreResult<Vec<AuditEvent>> {
         audit::list(&mut self.tx, scope, query, page).await
+    }
+
+    async fn row_counts(&mut self) -> StoreResult<RowCounts> {
+        verify::row_counts(&mut self.tx).await
+    }
+    async fn list_users_with_hashes(
+        &mut self,
+        page: PageReq,
+    ) -> StoreResult<Vec<(User, Option<String>)>> {
+        users::list_with_hashes(&mut self.tx, page).await
+    }
+    async fn list_all_memberships(
+        &mut self,
+        after: Option<(Id, Id)>,
+        limit: u32,
+    ) -> StoreResult<Vec<Membership>> {
+        groups::list_all_memberships(&mut self.tx, after, limit).await
+    }
+    async fn list_all_tokens(&mut self, page: PageReq) -> StoreResult<Vec<(TokenRecord, Vec<u8>)>> {
+        tokens::list_all(&mut self.tx, page).await
+    }
+    async fn insert_audit_events(&mut self, events: &[AuditEvent]) -> StoreResult<()> {
+        audit::insert_many(&mut self.tx, events).await
     }
 
     async fn consistency_problems(&mut self) -> StoreResult<Vec<String>> {

@@ -254,3 +254,23 @@ pub(crate) async fn set_password_hash(
         .map_err(db_err)?;
     Ok(())
 }
+
+/// Users of every tenant with their password hashes, in id order.
+pub(crate) async fn list_with_hashes(
+    conn: &mut SqliteConnection,
+    page: PageReq,
+) -> StoreResult<Vec<(User, Option<String>)>> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE 1 = 1"
+    ));
+    filters::after(&mut q, "u.id", page, false);
+    filters::order_limit(&mut q, "u.id", page, false);
+    let found = q.build().fetch_all(conn).await.map_err(db_err)?;
+    found
+        .iter()
+        .map(|row| {
+            let hash: Option<String> = row.try_get("password_hash").map_err(db_err)?;
+            Ok((rows::user(row)?, hash))
+        })
+        .collect()
+}

@@ -2,6 +2,7 @@
 
 mod config;
 mod mail;
+mod migrate_data;
 mod remote;
 mod serve;
 mod store_open;
@@ -39,6 +40,16 @@ enum Command {
     Migrate,
     /// Check the database's consistency; exits non-zero and names each problem.
     Verify,
+    /// Copy a whole install into a new, empty database (SQLite to PostgreSQL or back); stop
+    /// the server first. Ends with the target's consistency check.
+    MigrateData {
+        /// The database to copy: sqlite:PATH or postgres://… (only read).
+        #[arg(long)]
+        from: String,
+        /// The empty database to copy into: sqlite:PATH or postgres://… (migrated first).
+        #[arg(long)]
+        to: String,
+    },
     /// Users, through the REST API at ROSTER_URL with ROSTER_TOKEN.
     #[command(subcommand)]
     User(remote::UserCommand),
@@ -71,6 +82,7 @@ fn main() -> Result<()> {
                 Ok(())
             }
             Command::Verify => serve::verify(config).await,
+            Command::MigrateData { from, to } => migrate_data::run(&from, &to).await,
             Command::User(c) => remote::user(c).await,
             Command::Group(c) => remote::group(c).await,
         }

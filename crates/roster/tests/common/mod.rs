@@ -15,9 +15,11 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const PASSWORD: &str = "user-password-for-tests";
 
 /// The database a test server runs on: `ROSTER_TEST_BACKEND=postgres` puts each server in a
-/// fresh schema of the database at `ROSTER_TEST_PG_URL`; otherwise SQLite in its data dir.
+/// fresh schema of the database at `ROSTER_TEST_PG_URL`; otherwise SQLite in its data dir; or
+/// the database a test names ([`Server::start_on_url`]), which the test owns.
 enum Backend {
     Sqlite,
+    Url(String),
     Postgres {
         admin_url: String,
         schema: String,
@@ -42,9 +44,18 @@ impl Backend {
             url,
         }
     }
+
+    /// The `ROSTER_DATABASE_URL` the server gets, if not its data dir's SQLite file.
+    fn url(&self) -> Option<&str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres { url, .. } | Backend::Url(url) => Some(url),
+        }
+    }
 }
 
-fn uuid_simple() -> String {
+/// A name unlikely to be taken, for schemas and files.
+pub fn uuid_simple() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -54,7 +65,7 @@ fn uuid_simple() -> String {
 }
 
 /// Runs one statement with `psql`; panics when it fails.
-fn psql(url: &str, sql: &str) {
+pub fn psql(url: &str, sql: &str) {
     let out = Command::new("psql")
         .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
         .output()
@@ -109,12 +120,26 @@ impl Server {
         Self::start_with(&[("ROSTER_ADMIN_PASSWORD", ADMIN_PASSWORD)], &[])
     }
 
+    /// Starts a server with the system administrator `admin` / [`ADMIN_PASSWORD`] on the
+    /// database at `url` (`sqlite:PATH` or `postgres://…`), which the caller owns: it is
+    /// neither emptied nor dropped.
+    pub fn start_on_url(url: &str) -> Server {
+        Self::start_on(
+            Backend::Url(url.to_string()),
+            &[("ROSTER_ADMIN_PASSWORD", ADMIN_PASSWORD)],
+            &[],
+        )
+    }
+
     /// Starts a server with extra environment variables and arguments to `serve`.
     pub fn start_with(env: &[(&str, &str)], args: &[&str]) -> Server {
+        Self::start_on(Backend::pick(), env, args)
+    }
+
+    fn start_on(backend: Backend, env: &[(&str, &str)], args: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
-        let backend = Backend::pick();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_roster"));
-        if let Backend::Postgres { url, .. } = &backend {
+        if let Some(url) = backend.url() {
             cmd.env("ROSTER_DATABASE_URL", url);
         }
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -302,7 +327,7 @@ impl Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_roster"));
         cmd.args(["verify", "--data-dir"])
             .arg(self.dir.path().join("data"));
-        if let Backend::Postgres { url, .. } = &self.backend {
+        if let Some(url) = self.backend.url() {
             cmd.env("ROSTER_DATABASE_URL", url);
         }
         let out = cmd.output().expect("run roster verify");
@@ -324,7 +349,15 @@ impl Server {
                 .await
                 .unwrap(),
             ),
-            Backend::Postgres { url, .. } => {
+            Backend::Url(url) if !url.starts_with("postgres") => std::sync::Arc::new(
+                roster_store_sqlite::SqliteStore::open(std::path::Path::new(
+                    url.trim_start_matches("sqlite://")
+                        .trim_start_matches("sqlite:"),
+                ))
+                .await
+                .unwrap(),
+            ),
+            Backend::Postgres { url, .. } | Backend::Url(url) => {
                 std::sync::Arc::new(roster_store_postgres::PgStore::connect(url).await.unwrap())
             }
         }
