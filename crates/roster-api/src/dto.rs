@@ -576,3 +576,25 @@ pub struct SmtpTestBody {
     /// Where to send the test email.
     pub to: String,
 }
+
+/// A live session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionInfoDto {
+    /// Id (what ends it).
+    pub id: Uuid,
+    /// When it began.
+    pub created_at: DateTime<Utc>,
+    /// Its last request (to the minute).
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends at the latest.
+    pub expires_at: DateTime<Utc>,
+    /// Whether it is the session of this request.
+    pub current: bool,
+}
+
+/// How many sessions ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndedDto {
+    /// The number of sessions ended.
+    pub ended: u64,
+}

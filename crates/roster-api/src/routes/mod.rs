@@ -5,6 +5,7 @@ mod auth;
 mod groups;
 mod me;
 mod orgs;
+mod sessions;
 mod settings;
 mod users;
 
@@ -58,6 +59,12 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::change_password))
         .routes(routes!(audit::list_audit))
         .routes(routes!(settings::smtp_test))
+        .routes(routes!(sessions::my_sessions))
+        .routes(routes!(sessions::end_my_session))
+        .routes(routes!(
+            sessions::user_sessions,
+            sessions::end_user_sessions
+        ))
 }
 
 /// A JSON body with the object's version as a strong ETag.

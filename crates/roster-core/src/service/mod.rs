@@ -10,6 +10,7 @@ mod emails;
 mod groups;
 mod orgs;
 mod outgoing_mail;
+mod sessions;
 mod users;
 
 pub use auth::{LoginNext, LoginOutcome, NewApiToken};

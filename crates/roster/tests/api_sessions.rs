@@ -1,0 +1,129 @@
+//! Sessions: people list and end their own; administrators list and end a user's.
+
+mod common;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+fn ids(body: &Value) -> Vec<String> {
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn people_see_and_end_their_own_sessions() {
+    let s = Server::start();
+    let sys = s.admin().await;
+    let (tenant, tadmin) = s.tenant_with_admin(&sys, "Acme").await;
+    s.user(&tadmin, &tenant, "gina", &[]).await;
+    s.user(&tadmin, &tenant, "hank", &[]).await;
+    let laptop = s.login("gina", PASSWORD).await;
+    let phone = s.login("gina", PASSWORD).await;
+    let hanks = s.login("hank", PASSWORD).await;
+
+    let r = s.get("/api/v1/me/sessions", &laptop).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let list = r.body.as_array().unwrap().clone();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.iter().filter(|x| x["current"] == true).count(), 1);
+    let phone_id = list.iter().find(|x| x["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !r.body.to_string().contains(&phone) && !r.body.to_string().contains(&laptop),
+        "no secrets listed"
+    );
+
+    // Someone else's session id is not found; ending the phone leaves the laptop.
+    let hank_session = ids(&s.get("/api/v1/me/sessions", &hanks).await.body)[0].clone();
+    assert_eq!(
+        s.delete(&format!("/api/v1/me/sessions/{hank_session}"), &laptop)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(s.get("/api/v1/me", &hanks).await.status, StatusCode::OK);
+    assert_eq!(
+        s.delete(&format!("/api/v1/me/sessions/{phone_id}"), &laptop)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.get("/api/v1/me", &phone).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(s.get("/api/v1/me", &laptop).await.status, StatusCode::OK);
+    assert_eq!(
+        ids(&s.get("/api/v1/me/sessions", &laptop).await.body).len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn administrators_end_a_users_sessions() {
+    let s = Server::start();
+    let sys = s.admin().await;
+    let (tenant, tadmin) = s.tenant_with_admin(&sys, "Acme").await;
+    let ivan = s.user(&tadmin, &tenant, "ivan", &[]).await;
+    s.user(&tadmin, &tenant, "judy", &[]).await;
+    let one = s.login("ivan", PASSWORD).await;
+    let two = s.login("ivan", PASSWORD).await;
+    let judys = s.login("judy", PASSWORD).await;
+
+    let r = s
+        .get(&format!("/api/v1/users/{ivan}/sessions"), &tadmin)
+        .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 2);
+    // Others' sessions are out of sight for ordinary users.
+    assert_eq!(
+        s.get(&format!("/api/v1/users/{ivan}/sessions"), &judys)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.delete(&format!("/api/v1/users/{ivan}/sessions"), &judys)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let r = s
+        .delete(&format!("/api/v1/users/{ivan}/sessions"), &tadmin)
+        .await;
+    assert_eq!(
+        (r.status, r.body["ended"].as_u64()),
+        (StatusCode::OK, Some(2))
+    );
+    for t in [&one, &two] {
+        assert_eq!(
+            s.get("/api/v1/me", t).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        s.get("/api/v1/me", &judys).await.status,
+        StatusCode::OK,
+        "only ivan's ended"
+    );
+    let audit = s
+        .get(
+            &format!("/api/v1/audit?action=user.sessions_end&target={ivan}"),
+            &tadmin,
+        )
+        .await;
+    assert_eq!(audit.body["items"][0]["summary"]["ended"], 2);
+    let me = s.get("/api/v1/me", &tadmin).await.id();
+    assert_eq!(
+        s.delete(&format!("/api/v1/users/{me}/sessions"), &tadmin)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    s.assert_consistent();
+}
