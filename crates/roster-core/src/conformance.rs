@@ -60,6 +60,7 @@ macro_rules! conformance_tests {
             all_memberships_page_in_key_order,
             all_tokens_page_with_hashes,
             audit_events_insert_in_bulk,
+            login_attempts_count_atomically,
         );
     };
     (@each $make:expr; $($name:ident),+ $(,)?) => {
@@ -2068,4 +2069,68 @@ pub async fn audit_events_insert_in_bulk(store: &dyn Store) {
     drop(tx);
     let mut tx = read(store).await;
     assert_eq!(tx.row_counts().await.unwrap().audit_events, 1234);
+}
+
+/// Login attempts: counted per key, restarted after the window, cleared, and never lost when
+/// attempts race.
+pub async fn login_attempts_count_atomically(store: &dyn Store) {
+    let window = TimeDelta::minutes(15);
+    let count = |key: &'static str, at: Timestamp| async move {
+        let mut tx = write(store).await;
+        let n = tx.count_login_attempt(key, at, at - window).await.unwrap();
+        commit(tx).await;
+        n
+    };
+    let t0 = now();
+    assert_eq!(count("account:ann", t0).await, 1);
+    assert_eq!(count("account:ann", t0).await, 2);
+    assert_eq!(count("address:127.0.0.1", t0).await, 1, "keys count apart");
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.login_attempts("account:ann", t0 - window).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        tx.login_attempts("account:ann", t0 + TimeDelta::seconds(1))
+            .await
+            .unwrap(),
+        0,
+        "stale"
+    );
+    assert_eq!(
+        tx.login_attempts("account:nobody", t0 - window)
+            .await
+            .unwrap(),
+        0
+    );
+    drop(tx);
+    // After a quiet window the count starts again.
+    assert_eq!(
+        count("account:ann", t0 + window + TimeDelta::seconds(1)).await,
+        1
+    );
+    // Cleared on success.
+    let mut tx = write(store).await;
+    tx.clear_login_attempts("account:ann").await.unwrap();
+    commit(tx).await;
+    assert_eq!(count("account:ann", t0).await, 1);
+    // Racing attempts: every one is counted.
+    let at = now();
+    let (a, b, c, d, e, f, g, h) = tokio::join!(
+        count("account:race", at),
+        count("account:race", at),
+        count("account:race", at),
+        count("account:race", at),
+        count("account:race", at),
+        count("account:race", at),
+        count("account:race", at),
+        count("account:race", at)
+    );
+    let mut seen = vec![a, b, c, d, e, f, g, h];
+    seen.sort();
+    assert_eq!(
+        seen,
+        (1..=8).collect::<Vec<i64>>(),
+        "each racing attempt got its own count"
+    );
 }

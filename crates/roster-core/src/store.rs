@@ -204,6 +204,21 @@ pub trait StoreTx: Send {
         page: PageReq,
     ) -> StoreResult<Vec<AuditEvent>>;
 
+    // --- login throttling ---
+    /// Counts one login attempt against `key`, atomically, and returns the count after it.
+    /// A count whose last attempt is before `window_start` starts again from one.
+    async fn count_login_attempt(
+        &mut self,
+        key: &str,
+        at: Timestamp,
+        window_start: Timestamp,
+    ) -> StoreResult<i64>;
+    /// The attempts counted against `key` whose last attempt is at or after `window_start`
+    /// (zero when there are none, or the last is older).
+    async fn login_attempts(&mut self, key: &str, window_start: Timestamp) -> StoreResult<i64>;
+    /// Forgets the attempts counted against `key` (after a successful login).
+    async fn clear_login_attempts(&mut self, key: &str) -> StoreResult<()>;
+
     // --- whole install (copying a database) ---
     /// How many rows of each kind the store holds, in every tenant.
     async fn row_counts(&mut self) -> StoreResult<RowCounts>;

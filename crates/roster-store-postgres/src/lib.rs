@@ -12,6 +12,7 @@ mod filters;
 mod groups;
 mod org;
 mod rows;
+mod throttle;
 mod tokens;
 mod tx;
 mod users;

@@ -1,7 +1,7 @@
 //! [`PgTx`]: the contract's transaction over one sqlx transaction.
 
 use crate::error::db_err;
-use crate::{audit, groups, org, tokens, users, verify};
+use crate::{audit, groups, org, throttle, tokens, users, verify};
 use async_trait::async_trait;
 use roster_core::model::*;
 use roster_core::page::PageReq;
@@ -163,6 +163,21 @@ impl StoreTx for PgTx {
         page: PageReq,
     ) -> StoreResult<Vec<AuditEvent>> {
         audit::list(&mut self.tx, scope, query, page).await
+    }
+
+    async fn count_login_attempt(
+        &mut self,
+        key: &str,
+        at: Timestamp,
+        window_start: Timestamp,
+    ) -> StoreResult<i64> {
+        throttle::count_attempt(&mut self.tx, key, at, window_start).await
+    }
+    async fn login_attempts(&mut self, key: &str, window_start: Timestamp) -> StoreResult<i64> {
+        throttle::attempts(&mut self.tx, key, window_start).await
+    }
+    async fn clear_login_attempts(&mut self, key: &str) -> StoreResult<()> {
+        throttle::clear(&mut self.tx, key).await
     }
 
     async fn row_counts(&mut self) -> StoreResult<RowCounts> {

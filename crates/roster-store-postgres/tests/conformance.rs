@@ -53,6 +53,7 @@ conformance!(
     all_memberships_page_in_key_order,
     all_tokens_page_with_hashes,
     audit_events_insert_in_bulk,
+    login_attempts_count_atomically,
 );
 
 /// The list above names exactly the tests of the suite's `conformance_tests!` macro.

@@ -11,6 +11,7 @@ mod filters;
 mod groups;
 mod org;
 mod rows;
+mod throttle;
 mod tokens;
 mod tx;
 mod users;

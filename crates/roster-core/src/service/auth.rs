@@ -41,12 +41,24 @@ pub struct NewApiToken {
 
 /// Touch a session at most this often, so reads do not turn into writes.
 const TOUCH_EVERY_SECONDS: i64 = 60;
+/// Failed attempts an account may have within the window; more lock it until the window
+/// has passed without attempts (each refused attempt restarts it).
+const ACCOUNT_ATTEMPTS: i64 = 5;
+/// Failed logins one client address may have within the window, over all accounts.
+const ADDRESS_FAILURES: i64 = 50;
+/// The throttling window, in minutes.
+const THROTTLE_WINDOW_MINUTES: i64 = 15;
 /// How long a login that must change its password has to do it.
 const PASSWORD_CHANGE_MINUTES: i64 = 10;
 /// The longest an API token may live.
 const MAX_API_TOKEN_DAYS: i64 = 2 * 365;
 /// An API token's lifetime when none is asked for.
 const DEFAULT_API_TOKEN_DAYS: i64 = 90;
+
+/// The throttling key of a client address.
+fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
 
 fn invalid_credentials() -> CoreError {
     CoreError::Unauthenticated {
@@ -72,7 +84,15 @@ impl Service {
 
     /// One attempt of [`Service::login`].
     async fn login_once(&self, ctx: &Ctx, login: &str, password: &str) -> CoreResult<LoginOutcome> {
-        let found = if login.is_empty() || login.len() > validate::MAX_LOGIN * 4 {
+        let oversized = login.is_empty() || login.len() > validate::MAX_LOGIN * 4;
+        // Count the attempt before any password is checked, so that parallel guesses cannot
+        // verify more than the limit allows. Unknown logins are counted the same way.
+        let account_key = format!(
+            "account:{}",
+            if oversized { "" } else { login.trim() }.to_lowercase()
+        );
+        let throttled = self.count_attempt(ctx, &account_key).await?;
+        let found = if oversized {
             None
         } else {
             let mut tx = self.read().await?;
@@ -89,17 +109,27 @@ impl Service {
             Some((u, h)) => (Some(u), h),
             None => (None, None),
         };
+        // A throttled attempt still costs one hash (of the dummy), so timing tells nothing.
+        let hash = if throttled { None } else { hash };
         let ok = self
             .hasher
             .verify(if too_long { "" } else { password }, hash)
             .await?
-            && !too_long;
+            && !too_long
+            && !throttled;
         let mut tx = self.write().await?;
         let user = match user {
             Some(u) if ok && u.status == UserStatus::Active => u,
             other => {
                 let tenant = other.as_ref().map_or(SYSTEM_NODE_ID, |u| u.tenant);
+                if let Some(a) = &ctx.address {
+                    let at = now();
+                    let window_start = at - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+                    tx.count_login_attempt(&address_key(a), at, window_start)
+                        .await?;
+                }
                 let reason = match &other {
+                    _ if throttled => "throttled",
                     None => "unknown login",
                     Some(_) if !ok => "wrong password",
                     Some(u) if u.status == UserStatus::Disabled => "user disabled",
@@ -118,6 +148,7 @@ impl Service {
                 return Err(invalid_credentials());
             }
         };
+        tx.clear_login_attempts(&account_key).await?;
         let outcome = if user.must_change_password {
             self.open_token(tx.as_mut(), user, TokenKind::PasswordChange)
                 .await?
@@ -141,6 +172,23 @@ impl Service {
         .await?;
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// Counts a login attempt against the account key (atomically, before any password is
+    /// checked) and looks up the client address's failures; whether either is over its limit.
+    async fn count_attempt(&self, ctx: &Ctx, account_key: &str) -> CoreResult<bool> {
+        let at = now();
+        let window_start = at - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+        let mut tx = self.write().await?;
+        let account = tx
+            .count_login_attempt(account_key, at, window_start)
+            .await?;
+        let address = match &ctx.address {
+            Some(a) => tx.login_attempts(&address_key(a), window_start).await?,
+            None => 0,
+        };
+        tx.commit().await?;
+        Ok(account > ACCOUNT_ATTEMPTS || address >= ADDRESS_FAILURES)
     }
 
     /// Opens a full session for `user` in `tx`.
