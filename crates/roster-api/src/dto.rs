@@ -598,3 +598,43 @@ pub struct EndedDto {
     /// The number of sessions ended.
     pub ended: u64,
 }
+
+/// Body of `POST /users/{id}/impersonate`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpersonateBody {
+    /// Why (kept in the audit log).
+    pub reason: String,
+}
+
+/// Who is acting as the signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImpersonatorDto {
+    /// The administrator's id.
+    pub id: Uuid,
+    /// The administrator's login.
+    pub login: String,
+}
+
+/// The signed-in user, and the administrator behind a "login as user" session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeDto {
+    /// The user.
+    #[serde(flatten)]
+    pub user: UserDto,
+    /// Set while an administrator is logged in as this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impersonator: Option<ImpersonatorDto>,
+}
+
+/// A "login as user" session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImpersonationDto {
+    /// Bearer token of the session; no cookie is set, so a browser keeps its own session to
+    /// return to.
+    pub token: String,
+    /// When it ends.
+    pub expires_at: DateTime<Utc>,
+    /// The user now acted as.
+    pub user: UserDto,
+}

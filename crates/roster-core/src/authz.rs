@@ -19,6 +19,8 @@ pub struct Actor {
     pub admin_of: Vec<Id>,
     /// The session or API token the request came with.
     pub token: Option<Id>,
+    /// The administrator acting as `user` ("login as user"), if this is such a session.
+    pub impersonator: Option<Id>,
 }
 
 impl Actor {
@@ -30,6 +32,7 @@ impl Actor {
             system_admin: true,
             admin_of: vec![crate::SYSTEM_NODE_ID],
             token: None,
+            impersonator: None,
         }
     }
 
@@ -41,6 +44,7 @@ impl Actor {
             system_admin: false,
             admin_of: Vec::new(),
             token: None,
+            impersonator: None,
         }
     }
 

@@ -203,6 +203,7 @@ fn token_of(user: &User, kind: TokenKind) -> TokenRecord {
         created_at: at,
         expires_at: at + TimeDelta::hours(1),
         last_used_at: at,
+        impersonator: None,
     }
 }
 
@@ -1219,6 +1220,7 @@ pub async fn tokens_round_trip(store: &dyn Store) {
         tx.get_token_by_hash(b"h-session").await.unwrap(),
         Some(TokenRecord {
             last_used_at: used,
+            impersonator: None,
             ..session.clone()
         })
     );

@@ -150,7 +150,7 @@ pub(crate) fn membership(row: &PgRow) -> StoreResult<Membership> {
 
 /// The columns [`token`] reads, of `tokens t`.
 pub(crate) const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.tenant_id, t.kind, t.name, \
-     t.created_at, t.expires_at, t.last_used_at";
+     t.created_at, t.expires_at, t.last_used_at, t.impersonator_id";
 
 /// A token record from a row of [`TOKEN_COLUMNS`].
 pub(crate) fn token(row: &PgRow) -> StoreResult<TokenRecord> {
@@ -163,6 +163,7 @@ pub(crate) fn token(row: &PgRow) -> StoreResult<TokenRecord> {
         created_at: time_at(row, "created_at")?,
         expires_at: time_at(row, "expires_at")?,
         last_used_at: time_at(row, "last_used_at")?,
+        impersonator: get(row, "impersonator_id")?,
     })
 }
 

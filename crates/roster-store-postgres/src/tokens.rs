@@ -16,7 +16,7 @@ pub(crate) async fn insert(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
-         last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         last_used_at, impersonator_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(token.id)
     .bind(hash)
@@ -27,6 +27,7 @@ pub(crate) async fn insert(
     .bind(micros(token.created_at))
     .bind(micros(token.expires_at))
     .bind(micros(token.last_used_at))
+    .bind(token.impersonator)
     .execute(conn)
     .await
     .map_err(db_err)?;

@@ -168,7 +168,7 @@ pub(crate) fn membership(row: &SqliteRow) -> StoreResult<Membership> {
 
 /// The columns [`token`] reads, of `tokens t`.
 pub(crate) const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.tenant_id, t.kind, t.name, \
-     t.created_at, t.expires_at, t.last_used_at";
+     t.created_at, t.expires_at, t.last_used_at, t.impersonator_id";
 
 /// A token record from a row of [`TOKEN_COLUMNS`].
 pub(crate) fn token(row: &SqliteRow) -> StoreResult<TokenRecord> {
@@ -181,6 +181,7 @@ pub(crate) fn token(row: &SqliteRow) -> StoreResult<TokenRecord> {
         created_at: time_at(row, "created_at")?,
         expires_at: time_at(row, "expires_at")?,
         last_used_at: time_at(row, "last_used_at")?,
+        impersonator: opt_id_at(row, "impersonator_id")?,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use crate::error::db_err;
 use crate::filters;
-use crate::rows::{self, blob, micros, TOKEN_COLUMNS};
+use crate::rows::{self, blob, micros, opt_blob, TOKEN_COLUMNS};
 use roster_core::model::{TokenKind, TokenRecord};
 use roster_core::page::PageReq;
 use roster_core::store::StoreResult;
@@ -16,7 +16,7 @@ pub(crate) async fn insert(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
-         last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         last_used_at, impersonator_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(blob(token.id))
     .bind(hash)
@@ -27,6 +27,7 @@ pub(crate) async fn insert(
     .bind(micros(token.created_at))
     .bind(micros(token.expires_at))
     .bind(micros(token.last_used_at))
+    .bind(opt_blob(token.impersonator))
     .execute(conn)
     .await
     .map_err(db_err)?;

@@ -12,10 +12,25 @@ use axum::Json;
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
-    responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = MeDto), (status = 401, body = ErrorBody)))]
 pub async fn me(State(s): State<AppState>, Authed(ctx): Authed) -> ApiResult<Response> {
     let u = s.service.me(&ctx).await?;
-    Ok(tagged(StatusCode::OK, u.version, UserDto::from(u)))
+    let impersonator = s
+        .service
+        .impersonator(&ctx)
+        .await?
+        .map(|a| ImpersonatorDto {
+            id: a.id,
+            login: a.login,
+        });
+    Ok(tagged(
+        StatusCode::OK,
+        u.version,
+        MeDto {
+            user: u.into(),
+            impersonator,
+        },
+    ))
 }
 
 /// The caller's API tokens.

@@ -42,6 +42,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(users::activation_link))
         .routes(routes!(users::set_password))
+        .routes(routes!(users::impersonate))
         .routes(routes!(groups::list_groups, groups::create_group))
         .routes(routes!(
             groups::get_group,

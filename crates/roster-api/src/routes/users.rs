@@ -161,3 +161,24 @@ pub async fn set_password(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Log in as a user (an administrator of the owner), giving a reason: a bearer session of at
+/// most 30 minutes in which `GET /me` names the administrator and every audit event both.
+#[utoipa::path(post, path = "/api/v1/users/{id}/impersonate", tag = "users", request_body = ImpersonateBody,
+    responses((status = 200, body = ImpersonationDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn impersonate(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ImpersonateBody>,
+) -> ApiResult<Json<ImpersonationDto>> {
+    let out = s
+        .service
+        .impersonate(&ctx, parse_id(&id, "user")?, &b.reason)
+        .await?;
+    Ok(Json(ImpersonationDto {
+        token: out.token,
+        expires_at: out.session.expires_at,
+        user: out.user.into(),
+    }))
+}

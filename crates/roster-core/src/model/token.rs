@@ -14,6 +14,8 @@ string_enum!(
         Activation = "activation",
         /// A short session that may only change the password (after a login that must).
         PasswordChange = "password_change",
+        /// A time-limited session of an administrator acting as another user.
+        Impersonation = "impersonation",
     }
 );
 
@@ -36,4 +38,6 @@ pub struct TokenRecord {
     pub expires_at: Timestamp,
     /// Last time it authenticated a request (sessions use it for idle expiry).
     pub last_used_at: Timestamp,
+    /// For a session opened by "login as user": the administrator acting as `user`.
+    pub impersonator: Option<Id>,
 }

@@ -55,6 +55,26 @@ const MAX_API_TOKEN_DAYS: i64 = 2 * 365;
 /// An API token's lifetime when none is asked for.
 const DEFAULT_API_TOKEN_DAYS: i64 = 90;
 
+/// The org nodes whose Administrators group `user` is an active member of at `at`.
+pub(super) async fn admin_nodes_of(
+    tx: &mut dyn StoreTx,
+    user: Id,
+    at: Timestamp,
+) -> CoreResult<Vec<Id>> {
+    let mut admin_of = Vec::new();
+    for m in tx.memberships_of_user(user).await? {
+        if !m.is_active_at(at) {
+            continue;
+        }
+        if let Some(g) = tx.get_group(TenantScope::All, m.group).await? {
+            if g.kind == GroupKind::Administrators {
+                admin_of.push(g.owner);
+            }
+        }
+    }
+    Ok(admin_of)
+}
+
 /// The throttling key of a client address.
 fn address_key(address: &str) -> String {
     format!("address:{address}")
@@ -225,6 +245,7 @@ impl Service {
             created_at: at,
             expires_at: at + lifetime,
             last_used_at: at,
+            impersonator: None,
         };
         tx.insert_token(&session, &secret::hash(&token)).await?;
         Ok(LoginOutcome {
@@ -237,7 +258,7 @@ impl Service {
 
     /// The actor behind a session or API token secret.
     pub async fn authenticate(&self, token: &str) -> CoreResult<Actor> {
-        const KINDS: &[TokenKind] = &[TokenKind::Session, TokenKind::Api];
+        const KINDS: &[TokenKind] = &[TokenKind::Session, TokenKind::Api, TokenKind::Impersonation];
         self.retrying(|| self.authenticate_once(token, KINDS)).await
     }
 
@@ -269,17 +290,7 @@ impl Service {
             .await?
             .filter(|u| u.status == UserStatus::Active)
             .ok_or_else(unauthenticated)?;
-        let mut admin_of = Vec::new();
-        for m in tx.memberships_of_user(user.id).await? {
-            if !m.is_active_at(at) {
-                continue;
-            }
-            if let Some(g) = tx.get_group(TenantScope::All, m.group).await? {
-                if g.kind == GroupKind::Administrators {
-                    admin_of.push(g.owner);
-                }
-            }
-        }
+        let admin_of = admin_nodes_of(tx.as_mut(), user.id, at).await?;
         drop(tx);
         if at - record.last_used_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
             let mut tx = self.write().await?;
@@ -292,6 +303,7 @@ impl Service {
             system_admin: admin_of.contains(&SYSTEM_NODE_ID),
             admin_of,
             token: Some(record.id),
+            impersonator: record.impersonator,
         })
     }
 
@@ -369,6 +381,7 @@ impl Service {
             created_at: at,
             expires_at,
             last_used_at: at,
+            impersonator: None,
         };
         let mut tx = self.write().await?;
         tx.insert_token(&record, &secret::hash(&token)).await?;
@@ -441,6 +454,7 @@ impl Service {
             created_at: at,
             expires_at: at + self.settings.activation_ttl,
             last_used_at: at,
+            impersonator: None,
         };
         tx.insert_token(&record, &secret::hash(&token)).await?;
         Ok(token)

@@ -8,6 +8,7 @@ mod credentials;
 mod demo;
 mod emails;
 mod groups;
+mod impersonation;
 mod orgs;
 mod outgoing_mail;
 mod sessions;
@@ -46,6 +47,8 @@ pub struct ServiceSettings {
     pub session_lifetime: Duration,
     /// How long an activation link works.
     pub activation_ttl: Duration,
+    /// How long a "login as user" session lasts.
+    pub impersonation_ttl: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -55,6 +58,7 @@ impl Default for ServiceSettings {
             session_idle: Duration::hours(8),
             session_lifetime: Duration::days(7),
             activation_ttl: Duration::hours(24),
+            impersonation_ttl: Duration::minutes(30),
         }
     }
 }
@@ -187,7 +191,7 @@ async fn audit(
         time: now(),
         tenant,
         actor: ctx.actor.user,
-        impersonator: None,
+        impersonator: ctx.actor.impersonator,
         action: action.to_string(),
         target,
         summary,
