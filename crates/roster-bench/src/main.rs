@@ -34,6 +34,9 @@ enum Bench {
         /// Keep the generated databases (their paths are printed) for further probing.
         #[arg(long)]
         keep_data: bool,
+        /// Run on PostgreSQL instead of SQLite: a database URL (each size gets its own schema).
+        #[arg(long)]
+        pg_url: Option<String>,
     },
 }
 
@@ -45,9 +48,15 @@ async fn main() -> Result<()> {
             sizes,
             requests,
             keep_data,
+            pg_url,
         } => {
-            let section = users::run(&sizes, requests, keep_data).await?;
-            report::write_section(&cli.out, "users", &section)?;
+            let name = if pg_url.is_some() {
+                "users-postgres"
+            } else {
+                "users"
+            };
+            let section = users::run(&sizes, requests, keep_data, pg_url.as_deref()).await?;
+            report::write_section(&cli.out, name, &section)?;
             println!("{section}");
         }
     }

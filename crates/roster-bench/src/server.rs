@@ -13,8 +13,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `roster serve` on port 0 over `data_dir`.
-    pub fn start(data_dir: &Path, admin_password: &str) -> Result<Server> {
+    /// Starts `roster serve` on port 0 over `data_dir`, or over `database_url` when given.
+    pub fn start(
+        data_dir: &Path,
+        admin_password: &str,
+        database_url: Option<&str>,
+    ) -> Result<Server> {
         let exe = std::env::current_exe()?.with_file_name("roster");
         if !exe.exists() {
             bail!(
@@ -22,7 +26,11 @@ impl Server {
                 exe.display()
             );
         }
-        let mut child = Command::new(&exe)
+        let mut command = Command::new(&exe);
+        if let Some(url) = database_url {
+            command.env("ROSTER_DATABASE_URL", url);
+        }
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("ROSTER_ADMIN_PASSWORD", admin_password)

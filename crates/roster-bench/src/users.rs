@@ -8,7 +8,9 @@ use roster_core::model::{Group, GroupKind, GroupLevel, Membership, User, UserKin
 use roster_core::page::PageReq;
 use roster_core::password::PasswordHasher;
 use roster_core::service::{CreateUser, GroupFilter};
+use roster_core::store::Store;
 use roster_core::{new_id, now, Ctx, Id, Service, ServiceSettings};
+use roster_store_postgres::PgStore;
 use roster_store_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -44,16 +46,27 @@ const LOGIN_SAMPLES: usize = 40;
 const BATCH: u64 = 50_000;
 
 /// Runs the benchmark for each size and returns the markdown section.
-pub async fn run(sizes: &[u64], requests: usize, keep_data: bool) -> Result<String> {
+pub async fn run(
+    sizes: &[u64],
+    requests: usize,
+    keep_data: bool,
+    pg_url: Option<&str>,
+) -> Result<String> {
     let mut out = String::new();
-    writeln!(out, "## Users, groups and listing (issue 2)\n")?;
+    match pg_url {
+        None => writeln!(out, "## Users, groups and listing (issue 2)\n")?,
+        Some(_) => writeln!(
+            out,
+            "## Users, groups and listing on PostgreSQL (issue 5)\n"
+        )?,
+    }
     writeln!(out, "Machine: {}. Reproduce: `cargo build --release && cargo run --release -p roster-bench -- users`.\n", crate::report::machine())?;
     writeln!(out, "Each size: N users in one tenant, N/100 groups, 3N memberships, generated through the store (no password hashing); then the real server over loopback HTTP, one client, keep-alive, {requests} requests per row, page size 50.\n")?;
     writeln!(out, "| users | generate (s) | first page p50/p99 (ms) | 10,000 deep p50/p99 | by group p50/p99 | login prefix p50/p99 | name prefix p50/p99 | server RSS / peak (MiB) |")?;
     writeln!(out, "|---|---|---|---|---|---|---|---|")?;
     let mut login_line = String::new();
     for &n in sizes {
-        let r = run_size(n, requests, keep_data).await?;
+        let r = run_size(n, requests, keep_data, pg_url).await?;
         writeln!(
             out,
             "| {n} | {:.1} | {} | {} | {} | {} | {} | {:.0} / {:.0} |",
@@ -79,12 +92,37 @@ struct SizeResult {
     login: String,
 }
 
-async fn run_size(n: u64, requests: usize, keep_data: bool) -> Result<SizeResult> {
+async fn run_size(
+    n: u64,
+    requests: usize,
+    keep_data: bool,
+    pg_url: Option<&str>,
+) -> Result<SizeResult> {
     let dir = std::env::temp_dir().join(format!("roster-bench-users-{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let store = Arc::new(SqliteStore::open(&dir.join("roster.db")).await?);
-    store.migrate().await?;
+    let schema = format!("bench_users_{n}");
+    let database_url = match pg_url {
+        Some(url) => {
+            psql(url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
+            psql(url, &format!("CREATE SCHEMA {schema}"))?;
+            let sep = if url.contains('?') { '&' } else { '?' };
+            Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+        }
+        None => None,
+    };
+    let store: Arc<dyn Store> = match &database_url {
+        Some(url) => {
+            let s = PgStore::connect(url).await?;
+            s.migrate().await?;
+            Arc::new(s)
+        }
+        None => {
+            let s = SqliteStore::open(&dir.join("roster.db")).await?;
+            s.migrate().await?;
+            Arc::new(s)
+        }
+    };
     let service = Service::new(
         store.clone(),
         PasswordHasher::default(),
@@ -125,7 +163,7 @@ async fn run_size(n: u64, requests: usize, keep_data: bool) -> Result<SizeResult
     service.create_user(&Ctx::system(), input).await?;
     eprintln!("generating {n} users …");
     let started = Instant::now();
-    let groups = generate(&store, tenant.id, n).await?;
+    let groups = generate(store.as_ref(), tenant.id, n).await?;
     let generate = started.elapsed();
     eprintln!("generated in {:.1}s", generate.as_secs_f64());
     // Let the OS write the new database back now, not while requests are being timed.
@@ -133,7 +171,7 @@ async fn run_size(n: u64, requests: usize, keep_data: bool) -> Result<SizeResult
     drop(service);
     drop(store);
 
-    let server = Server::start(&dir, ADMIN_PASSWORD)?;
+    let server = Server::start(&dir, ADMIN_PASSWORD, database_url.as_deref())?;
     let http = reqwest::Client::new();
     let token = login(&http, &server.base, "admin", ADMIN_PASSWORD)
         .await?
@@ -196,7 +234,7 @@ async fn run_size(n: u64, requests: usize, keep_data: bool) -> Result<SizeResult
     let h_min = *hash_samples.iter().min().context("no samples")?;
     let h = summarise(&mut hash_samples).p50;
     for _ in 0..LOGIN_SAMPLES / 4 {
-        login(&http, &server.base, "admin", "warm-up-password").await?;
+        login(&http, &server.base, "warm-up-nobody", "warm-up-password").await?;
     }
     let mut login_parts = Vec::new();
     for (kind, user, password, ok) in [
@@ -232,9 +270,12 @@ async fn run_size(n: u64, requests: usize, keep_data: bool) -> Result<SizeResult
     let rss = server.memory_mib();
     drop(server);
     if keep_data {
-        eprintln!("kept {}", dir.display());
+        eprintln!("kept {} (or schema {schema})", dir.display());
     } else {
         let _ = std::fs::remove_dir_all(&dir);
+        if let Some(url) = pg_url {
+            psql(url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
+        }
     }
     Ok(SizeResult {
         generate,
@@ -263,8 +304,7 @@ async fn login(
 }
 
 /// Writes `n` users, `n / 100` groups and `3n` memberships in batched transactions.
-async fn generate(store: &SqliteStore, tenant: Id, n: u64) -> Result<Vec<Id>> {
-    use roster_core::store::Store;
+async fn generate(store: &dyn Store, tenant: Id, n: u64) -> Result<Vec<Id>> {
     let at = now();
     let group_count = (n / 100).max(3);
     let mut groups = Vec::with_capacity(group_count as usize);
@@ -328,4 +368,17 @@ async fn generate(store: &SqliteStore, tenant: Id, n: u64) -> Result<Vec<Id>> {
         i += BATCH;
     }
     Ok(groups)
+}
+
+/// Runs one statement with `psql`.
+fn psql(url: &str, sql: &str) -> Result<()> {
+    let out = std::process::Command::new("psql")
+        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
 }
