@@ -166,6 +166,11 @@ async fn run_size(
     let groups = generate(store.as_ref(), tenant.id, n).await?;
     let generate = started.elapsed();
     eprintln!("generated in {:.1}s", generate.as_secs_f64());
+    // A bulk load leaves PostgreSQL's planner statistics empty until autovacuum catches up;
+    // refresh them now, as an import should (SQLite's store does so when it opens).
+    if let Some(url) = &database_url {
+        psql(url, "ANALYZE")?;
+    }
     // Let the OS write the new database back now, not while requests are being timed.
     let _ = std::process::Command::new("sync").status();
     drop(service);
@@ -173,9 +178,9 @@ async fn run_size(
 
     let server = Server::start(&dir, ADMIN_PASSWORD, database_url.as_deref())?;
     let http = reqwest::Client::new();
-    let token = login(&http, &server.base, "admin", ADMIN_PASSWORD)
+    let token = login(&http, &server.base, "bench-admin", ADMIN_PASSWORD)
         .await?
-        .context("admin login")?;
+        .context("tenant administrator login")?;
     let get = |path: String| {
         let http = http.clone();
         let url = format!("{}{path}", server.base);
