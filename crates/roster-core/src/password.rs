@@ -91,11 +91,17 @@ impl PasswordHasher {
     }
 
     /// Whether `password` matches `phc`. With no stored hash, a dummy one is checked so that
-    /// the answer takes as long as for a real account.
+    /// the answer takes as long as for a real account. A password far longer than any that
+    /// can be set never matches, and costs one ordinary hash rather than one of its length.
     pub async fn verify(&self, password: &str, phc: Option<String>) -> CoreResult<bool> {
-        let password = password.to_owned();
+        let too_long = password.len() > crate::validate::MAX_PASSWORD * 4;
+        let password = if too_long {
+            String::new()
+        } else {
+            password.to_owned()
+        };
         self.run(move |area| {
-            let real = phc.is_some();
+            let real = phc.is_some() && !too_long;
             let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());
             let ok = match PasswordHash::new(&phc) {
                 Ok(parsed) => verify_parsed(password.as_bytes(), &parsed, area),

@@ -18,28 +18,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// The test database's URL, or `None` to skip (with a note on stderr).
-fn pg_url() -> Option<String> {
-    if let Some(url) = std::env::var("ROSTER_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        return Some(url);
-    }
-    let required = std::env::var("ROSTER_TEST_REQUIRE").unwrap_or_default();
-    if required
-        .split(',')
-        .any(|s| matches!(s.trim(), "all" | "postgres"))
-    {
-        panic!(
-            "ROSTER_TEST_REQUIRE={required} asks for the PostgreSQL tests, but \
-             ROSTER_TEST_PG_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
-        );
-    }
-    eprintln!("skipped: set ROSTER_TEST_PG_URL to run the PostgreSQL migration test");
-    None
-}
-
 /// A fresh schema of the test database, dropped (without waiting) when it goes.
 struct Schema {
     admin_url: String,
@@ -307,7 +285,9 @@ async fn sqlite_copy_keeps_logins_tokens_groups_and_audit() {
 
 #[tokio::test]
 async fn sqlite_to_postgres_and_back() {
-    let Some(admin_url) = pg_url() else { return };
+    let Some(admin_url) = pg_url("PostgreSQL migration test") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let source = sqlite_url(&dir.path().join("source.db"));
     let s = Server::start_on_url(&source);

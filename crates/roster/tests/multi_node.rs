@@ -10,22 +10,6 @@ use serde_json::json;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The PostgreSQL test database, or `None` to skip (a panic when PostgreSQL is required).
-fn pg_url() -> Option<String> {
-    if let Ok(url) = std::env::var("ROSTER_TEST_PG_URL") {
-        return Some(url);
-    }
-    let required = std::env::var("ROSTER_TEST_REQUIRE").unwrap_or_default();
-    if required
-        .split(',')
-        .any(|s| matches!(s.trim(), "all" | "postgres"))
-    {
-        panic!("ROSTER_TEST_REQUIRE={required} needs ROSTER_TEST_PG_URL for the multi-node tests");
-    }
-    eprintln!("skipped: set ROSTER_TEST_PG_URL to run the multi-node tests");
-    None
-}
-
 fn run_psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .args([url, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
@@ -100,7 +84,9 @@ impl Drop for Cluster {
 
 #[tokio::test]
 async fn sessions_tokens_and_accounts_hold_across_nodes() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url("multi-node tests") else {
+        return;
+    };
     let cluster = Cluster::new(&url, "share");
     // Started together: both bootstrap, one administrator results.
     let (a, b) = std::thread::scope(|s| {
@@ -195,7 +181,9 @@ async fn sessions_tokens_and_accounts_hold_across_nodes() {
 
 #[tokio::test]
 async fn killed_database_connections_give_503_then_recover() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url("multi-node tests") else {
+        return;
+    };
     let cluster = Cluster::new(&url, "outage");
     let node = cluster.node();
     let sys = node.admin().await;

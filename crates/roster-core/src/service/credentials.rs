@@ -213,12 +213,7 @@ impl Service {
                 "an external user's password is held by the directory",
             ));
         }
-        let too_long = current.len() > validate::MAX_PASSWORD * 4;
-        let current_ok = self
-            .hasher
-            .verify(if too_long { "" } else { current }, hash)
-            .await?
-            && !too_long;
+        let current_ok = self.hasher.verify(current, hash).await?;
         if !current_ok {
             return Err(CoreError::invalid(
                 "wrong_password",

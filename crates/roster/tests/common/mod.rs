@@ -396,3 +396,27 @@ impl Drop for Server {
         }
     }
 }
+
+/// The PostgreSQL test database (`ROSTER_TEST_PG_URL`), or `None` to skip the calling test
+/// (`what` names it in the skip note); a panic instead when `ROSTER_TEST_REQUIRE` is `all` or
+/// lists `postgres`.
+pub fn pg_url(what: &str) -> Option<String> {
+    if let Some(url) = std::env::var("ROSTER_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        return Some(url);
+    }
+    let required = std::env::var("ROSTER_TEST_REQUIRE").unwrap_or_default();
+    if required
+        .split(',')
+        .any(|s| matches!(s.trim(), "all" | "postgres"))
+    {
+        panic!(
+            "ROSTER_TEST_REQUIRE={required} asks for the {what}, but ROSTER_TEST_PG_URL is not set \
+             (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        );
+    }
+    eprintln!("skipped: set ROSTER_TEST_PG_URL to run the {what}");
+    None
+}
