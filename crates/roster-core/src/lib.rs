@@ -1,6 +1,7 @@
 //! roster-core: the domain, the service functions (one per use case), the interim
 //! authorisation rules and the store contract. It knows no HTTP and no SQL.
 
+pub mod access;
 pub mod authz;
 #[cfg(feature = "conformance")]
 pub mod conformance;

@@ -219,6 +219,153 @@ pub trait StoreTx: Send {
     /// Forgets the attempts counted against `key` (after a successful login).
     async fn clear_login_attempts(&mut self, key: &str) -> StoreResult<()>;
 
+    // --- resource types (install-wide) ---
+    /// Registers a type, or replaces the actions of a registered one.
+    async fn upsert_resource_type(&mut self, t: &ResourceType) -> StoreResult<()>;
+    /// One registered type.
+    async fn get_resource_type(&mut self, name: &str) -> StoreResult<Option<ResourceType>>;
+    /// Every registered type, by name.
+    async fn list_resource_types(&mut self) -> StoreResult<Vec<ResourceType>>;
+    /// Removes a registered type; whether there was one.
+    async fn delete_resource_type(&mut self, name: &str) -> StoreResult<bool>;
+    /// Whether any resource has this type.
+    async fn resource_type_in_use(&mut self, name: &str) -> StoreResult<bool>;
+
+    // --- resources and resource groups ---
+    /// Inserts a resource; a duplicate (owner, type, name) is `Unique("resource name")`.
+    async fn insert_resource(&mut self, r: &Resource) -> StoreResult<()>;
+    /// Writes a resource's name, owner, version and `updated_at`.
+    async fn update_resource(&mut self, r: &Resource) -> StoreResult<()>;
+    /// Deletes a resource, its resource-group memberships and every grant held on it.
+    async fn delete_resource(&mut self, id: Id) -> StoreResult<()>;
+    /// One resource, if visible in `scope`.
+    async fn get_resource(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Resource>>;
+    /// A page of resources.
+    async fn list_resources(
+        &mut self,
+        scope: TenantScope,
+        query: &ResourceQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<Resource>>;
+    /// Inserts a resource group; a duplicate (owner, name) is `Unique("resource group name")`.
+    async fn insert_resource_group(&mut self, g: &ResourceGroup) -> StoreResult<()>;
+    /// Writes a resource group's name, description, version and `updated_at`.
+    async fn update_resource_group(&mut self, g: &ResourceGroup) -> StoreResult<()>;
+    /// Deletes a resource group, its memberships (not the resources) and every grant held on
+    /// it.
+    async fn delete_resource_group(&mut self, id: Id) -> StoreResult<()>;
+    /// One resource group, if visible in `scope`.
+    async fn get_resource_group(
+        &mut self,
+        scope: TenantScope,
+        id: Id,
+    ) -> StoreResult<Option<ResourceGroup>>;
+    /// A page of resource groups.
+    async fn list_resource_groups(
+        &mut self,
+        scope: TenantScope,
+        query: &OwnedQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<ResourceGroup>>;
+    /// Puts a resource in a resource group; whether it was not in it before.
+    async fn add_resource_group_member(&mut self, group: Id, resource: Id) -> StoreResult<bool>;
+    /// Takes a resource out of a resource group; whether it was in it.
+    async fn remove_resource_group_member(&mut self, group: Id, resource: Id)
+        -> StoreResult<bool>;
+    /// The resource groups a resource is in.
+    async fn resource_groups_of(&mut self, resource: Id) -> StoreResult<Vec<Id>>;
+
+    // --- projects ---
+    /// Inserts a project; a duplicate (owner, name) is `Unique("project name")`.
+    async fn insert_project(&mut self, p: &Project) -> StoreResult<()>;
+    /// Writes a project's name, description, exclusivity, version and `updated_at`.
+    async fn update_project(&mut self, p: &Project) -> StoreResult<()>;
+    /// Deletes a project with its members, its attachments and every grant held on it (the
+    /// caller has removed its project-level groups and resources first).
+    async fn delete_project(&mut self, id: Id) -> StoreResult<()>;
+    /// One project, if visible in `scope`.
+    async fn get_project(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Project>>;
+    /// A page of projects.
+    async fn list_projects(
+        &mut self,
+        scope: TenantScope,
+        query: &OwnedQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<Project>>;
+    /// Attaches an org-level group to a project; whether it was not attached before.
+    async fn attach_group(&mut self, project: Id, group: Id, at: Timestamp) -> StoreResult<bool>;
+    /// Detaches an org-level group from a project; whether it was attached.
+    async fn detach_group(&mut self, project: Id, group: Id) -> StoreResult<bool>;
+    /// The org-level groups attached to a project.
+    async fn attached_groups(&mut self, project: Id) -> StoreResult<Vec<Id>>;
+    /// The projects an org-level group is attached to.
+    async fn projects_of_group(&mut self, group: Id) -> StoreResult<Vec<Id>>;
+    /// Makes a user a project member; whether they were not one before.
+    async fn add_project_member(&mut self, project: Id, user: Id, at: Timestamp)
+        -> StoreResult<bool>;
+    /// Ends a user's project membership; whether they were a member.
+    async fn remove_project_member(&mut self, project: Id, user: Id) -> StoreResult<bool>;
+    /// A page of a project's members, ordered by user id: `(user, since)`.
+    async fn list_project_members(
+        &mut self,
+        project: Id,
+        page: PageReq,
+    ) -> StoreResult<Vec<(Id, Timestamp)>>;
+    /// The projects a user is a member of.
+    async fn projects_of_user(&mut self, user: Id) -> StoreResult<Vec<Id>>;
+
+    // --- roles and grants ---
+    /// Inserts a custom role; a duplicate (owner, name) is `Unique("role name")`.
+    async fn insert_role(&mut self, r: &Role) -> StoreResult<()>;
+    /// Writes a role's name, description, permissions, version and `updated_at`.
+    async fn update_role(&mut self, r: &Role) -> StoreResult<()>;
+    /// Deletes a custom role (the caller has checked no grant uses it).
+    async fn delete_role(&mut self, id: Id) -> StoreResult<()>;
+    /// One custom role, if visible in `scope`.
+    async fn get_role(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Role>>;
+    /// A page of custom roles.
+    async fn list_roles(
+        &mut self,
+        scope: TenantScope,
+        query: &OwnedQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<Role>>;
+    /// Whether any grant uses the role.
+    async fn role_in_use(&mut self, id: Id) -> StoreResult<bool>;
+    /// Inserts a grant.
+    async fn insert_grant(&mut self, g: &Grant) -> StoreResult<()>;
+    /// Writes a grant's effect, validity, version and `updated_at`.
+    async fn update_grant(&mut self, g: &Grant) -> StoreResult<()>;
+    /// Deletes a grant; whether there was one.
+    async fn delete_grant(&mut self, id: Id) -> StoreResult<bool>;
+    /// Deletes the grants given to `subject` and held on `scope`; their ids.
+    async fn delete_grants_between(&mut self, subject: Id, scope: Id) -> StoreResult<Vec<Id>>;
+    /// One grant, if visible in `scope`.
+    async fn get_grant(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Grant>>;
+    /// A page of grants.
+    async fn list_grants(
+        &mut self,
+        scope: TenantScope,
+        query: &GrantQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<Grant>>;
+
+    // --- the access change log ---
+    /// Records that these objects' access facts changed in this transaction, under a new
+    /// version of the log, and returns it. Versions become visible in commit order: a reader
+    /// that has seen version n has seen every change up to n.
+    async fn record_access_changes(&mut self, changes: &[AccessChange]) -> StoreResult<i64>;
+    /// The newest version of the access change log (0 when nothing was recorded).
+    async fn access_version(&mut self) -> StoreResult<i64>;
+    /// Up to `limit` changes with a version above `after`, oldest first, with their versions.
+    async fn access_changes_since(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, AccessChange)>>;
+    /// Everything the access index is built from, as of this transaction's snapshot.
+    async fn access_snapshot(&mut self) -> StoreResult<AccessSnapshot>;
+
     // --- whole install (copying a database) ---
     /// How many rows of each kind the store holds, in every tenant.
     async fn row_counts(&mut self) -> StoreResult<RowCounts>;

@@ -1,11 +1,17 @@
-//! The domain objects: org nodes, users, groups, memberships, tokens and audit events.
+//! The domain objects: org nodes, users, groups, memberships, tokens, audit events and the
+//! access model (resources, projects, roles, grants).
 
+mod access;
 mod audit;
 mod group;
 mod org;
 mod token;
 mod user;
 
+pub use access::{
+    AccessChange, AccessKind, AccessSnapshot, AccessUser, Effect, Grant, GrantQuery, OwnedQuery, Project,
+    Resource, ResourceGroup, ResourceQuery, ResourceType, Role, ScopeKind, SubjectKind,
+};
 pub use audit::{AuditEvent, AuditQuery};
 pub use group::{Group, GroupKind, GroupLevel, GroupQuery, Membership};
 pub use org::{OrgKind, OrgNode, OrgQuery};
