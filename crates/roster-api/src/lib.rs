@@ -41,6 +41,8 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
         (name = "org", description = "Tenants and customers"),
         (name = "users", description = "User accounts"),
         (name = "groups", description = "Groups and memberships"),
+        (name = "projects", description = "Projects, their members and groups"),
+        (name = "access", description = "Resources, roles, grants and decisions"),
         (name = "auth", description = "Login, logout, activation"),
         (name = "me", description = "The caller's own account"),
         (name = "audit", description = "The audit log"),

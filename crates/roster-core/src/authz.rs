@@ -1,9 +1,7 @@
-//! Who is acting, and the interim rule of what they may do: administering an org node means
-//! being a (currently valid) member of its predefined Administrators group, or of an
-//! ancestor's; everyone else may read only themselves.
+//! Who is acting. What they may do is decided by the access engine (see
+//! `crate::access`), asked by the service functions.
 
 use crate::ids::Id;
-use crate::model::OrgNode;
 use crate::store::TenantScope;
 
 /// The caller of a service function.
@@ -13,10 +11,8 @@ pub struct Actor {
     pub user: Option<Id>,
     /// The acting user's tenant (the system root's id for roster itself).
     pub tenant: Id,
-    /// Whether the actor administers the whole install.
+    /// Whether the actor administers the whole install (holds `*:*` on the system root).
     pub system_admin: bool,
-    /// Org nodes whose Administrators group the actor is in.
-    pub admin_of: Vec<Id>,
     /// The session or API token the request came with.
     pub token: Option<Id>,
     /// The administrator acting as `user` ("login as user"), if this is such a session.
@@ -30,7 +26,6 @@ impl Actor {
             user: None,
             tenant: crate::SYSTEM_NODE_ID,
             system_admin: true,
-            admin_of: vec![crate::SYSTEM_NODE_ID],
             token: None,
             impersonator: None,
         }
@@ -42,7 +37,6 @@ impl Actor {
             user: None,
             tenant: crate::SYSTEM_NODE_ID,
             system_admin: false,
-            admin_of: Vec::new(),
             token: None,
             impersonator: None,
         }
@@ -55,11 +49,6 @@ impl Actor {
         } else {
             TenantScope::Tenant(self.tenant)
         }
-    }
-
-    /// Whether the actor administers `node` (directly or through an ancestor).
-    pub fn administers(&self, node: &OrgNode) -> bool {
-        self.system_admin || node.path.iter().any(|n| self.admin_of.contains(n))
     }
 
     /// Whether the actor is this user.

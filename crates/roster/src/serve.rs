@@ -12,6 +12,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
+/// How often a node looks for access changes committed by other nodes.
+const ACCESS_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Starts the server and runs until interrupted.
 pub async fn run(config: Config, demo: bool) -> Result<()> {
     tracing_subscriber::fmt()
@@ -53,6 +56,25 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
         );
         println!("  {url}");
     }
+    service.refresh_access().await;
+    let sizes = service.access_sizes();
+    tracing::info!(
+        users = sizes.users,
+        groups = sizes.groups,
+        resources = sizes.resources,
+        grants = sizes.grants,
+        "access index loaded"
+    );
+    // Follow changes made by other nodes on the same database (this node's own changes are
+    // applied as they commit).
+    let follower = service.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(ACCESS_POLL);
+        loop {
+            tick.tick().await;
+            follower.refresh_access().await;
+        }
+    });
     if demo {
         if let Some(login) = service
             .load_demo()

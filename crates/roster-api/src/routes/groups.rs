@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use roster_core::page::PageReq;
-use roster_core::service::{CreateGroup, GroupFilter, UpdateGroup};
+use roster_core::service::{CreateGroup, DeleteMembers, GroupFilter, UpdateGroup};
+use roster_core::CoreError;
 
 /// List groups the caller administers (anyone may list their own with `member=<own id>`).
 #[utoipa::path(get, path = "/api/v1/groups", tag = "groups",
@@ -74,6 +75,7 @@ pub async fn update_group(
     let change = UpdateGroup {
         name: b.name,
         description: b.description,
+        level: b.level,
     };
     let g = s
         .service
@@ -82,17 +84,32 @@ pub async fn update_group(
     Ok(tagged(StatusCode::OK, g.version, GroupDto::from(g)))
 }
 
-/// Delete a custom group; its members' accounts stay.
-#[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "groups",
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Delete a custom group with its grants; its members' accounts stay. A project-level
+/// group's members stay in the project (`members=keep`, the default) or leave it
+/// (`members=remove`).
+#[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "groups", params(DeleteGroupParams),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn delete_group(
     State(s): State<AppState>,
     Authed(ctx): Authed,
     Path(id): Path<String>,
     IfMatch(v): IfMatch,
+    ApiQuery(q): ApiQuery<DeleteGroupParams>,
 ) -> ApiResult<StatusCode> {
+    let members = match q.members.as_deref() {
+        None | Some("keep") => DeleteMembers::Keep,
+        Some("remove") => DeleteMembers::Remove,
+        Some(_) => {
+            return Err(CoreError::invalid(
+                "invalid_members",
+                "members",
+                "members is keep or remove",
+            )
+            .into())
+        }
+    };
     s.service
-        .delete_group(&ctx, parse_id(&id, "group")?, v)
+        .delete_group(&ctx, parse_id(&id, "group")?, members, v)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -114,15 +131,16 @@ pub async fn list_members(
     Ok(Json(ListOf::from_page(rows, MemberDto::from)))
 }
 
-/// Add a user to a group, optionally for a time window.
+/// Add a user to a group, optionally for a time window; the answer lists the projects this
+/// made them a member of.
 #[utoipa::path(post, path = "/api/v1/groups/{id}/members", tag = "groups", request_body = AddMemberBody,
-    responses((status = 201, body = MemberDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = JoinedDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_member(
     State(s): State<AppState>,
     Authed(ctx): Authed,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AddMemberBody>,
-) -> ApiResult<(StatusCode, Json<MemberDto>)> {
+) -> ApiResult<(StatusCode, Json<JoinedDto>)> {
     let m = s
         .service
         .add_member(

@@ -2,9 +2,13 @@
 
 mod audit;
 mod auth;
+mod decisions;
 mod groups;
 mod me;
 mod orgs;
+mod projects;
+mod resources;
+mod roles;
 mod sessions;
 mod settings;
 mod users;
@@ -51,6 +55,64 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(groups::list_members, groups::add_member))
         .routes(routes!(groups::remove_member))
+        .routes(routes!(projects::detach_group_from_projects))
+        .routes(routes!(projects::list_projects, projects::create_project))
+        .routes(routes!(
+            projects::get_project,
+            projects::update_project,
+            projects::delete_project
+        ))
+        .routes(routes!(projects::attach_group))
+        .routes(routes!(projects::detach_group))
+        .routes(routes!(
+            projects::list_project_members,
+            projects::add_project_member
+        ))
+        .routes(routes!(projects::remove_project_member))
+        .routes(routes!(
+            resources::list_resource_types,
+            resources::create_resource_type
+        ))
+        .routes(routes!(
+            resources::get_resource_type,
+            resources::update_resource_type,
+            resources::delete_resource_type
+        ))
+        .routes(routes!(
+            resources::list_resources,
+            resources::create_resource
+        ))
+        .routes(routes!(
+            resources::get_resource,
+            resources::update_resource,
+            resources::delete_resource
+        ))
+        .routes(routes!(
+            resources::list_resource_groups,
+            resources::create_resource_group
+        ))
+        .routes(routes!(
+            resources::get_resource_group,
+            resources::delete_resource_group
+        ))
+        .routes(routes!(resources::add_resource_member))
+        .routes(routes!(resources::remove_resource_member))
+        .routes(routes!(roles::list_roles, roles::create_role))
+        .routes(routes!(
+            roles::get_role,
+            roles::update_role,
+            roles::delete_role
+        ))
+        .routes(routes!(roles::list_grants, roles::create_grant))
+        .routes(routes!(
+            roles::get_grant,
+            roles::update_grant,
+            roles::delete_grant
+        ))
+        .routes(routes!(decisions::check))
+        .routes(routes!(decisions::check_batch))
+        .routes(routes!(decisions::explain))
+        .routes(routes!(decisions::effective_permissions))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::activate))

@@ -370,10 +370,7 @@ impl AccessIndex {
                     grant: g.id,
                     effect: g.effect,
                     via_group,
-                    role: g
-                        .role
-                        .zip(role)
-                        .map(|(id, r)| (id, r.name.to_string())),
+                    role: g.role.zip(role).map(|(id, r)| (id, r.name.to_string())),
                     permission: p.to_string(),
                     scope: g.scope,
                 };
@@ -552,6 +549,23 @@ impl AccessIndex {
             }
         }
         roots
+    }
+
+    /// The projects owned by any of `nodes`.
+    pub fn projects_owned_by(&self, nodes: &[Id]) -> Vec<Id> {
+        self.projects
+            .iter()
+            .filter(|(_, p)| nodes.contains(&p.owner))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// A role's permissions, canonically spelled (empty for an unknown role).
+    pub fn role_permissions(&self, role: Id) -> Vec<String> {
+        self.roles
+            .get(&role)
+            .map(|r| r.permissions.iter().map(|p| p.to_string()).collect())
+            .unwrap_or_default()
     }
 
     /// Whether `user` holds `*:*` on the system root: a system administrator.

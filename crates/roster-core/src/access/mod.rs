@@ -7,6 +7,8 @@ mod decide;
 mod engine;
 mod index;
 mod permission;
+#[cfg(test)]
+mod tests;
 
 pub use decide::{DenyReason, Explanation, NodeRoots, Reaching, Step, Wanted};
 pub use engine::AccessEngine;

@@ -14,7 +14,7 @@ impl Service {
         query: &AuditQuery,
         page: PageReq,
     ) -> CoreResult<Page<AuditEvent>> {
-        if !ctx.actor.system_admin && !ctx.actor.admin_of.contains(&ctx.actor.tenant) {
+        if !self.may(ctx, "audit", "read", ctx.actor.tenant) {
             return Err(CoreError::forbidden(
                 "reading the audit log needs tenant administrator rights",
             ));

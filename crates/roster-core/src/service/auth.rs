@@ -4,7 +4,7 @@ use super::{audit, Ctx, Service};
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
-use crate::model::{GroupKind, TokenKind, TokenRecord, User, UserKind, UserStatus};
+use crate::model::{AccessChange, AccessKind, TokenKind, TokenRecord, User, UserKind, UserStatus};
 use crate::store::{StoreTx, TenantScope};
 use crate::{secret, validate};
 use chrono::Duration;
@@ -54,26 +54,6 @@ const PASSWORD_CHANGE_MINUTES: i64 = 10;
 const MAX_API_TOKEN_DAYS: i64 = 2 * 365;
 /// An API token's lifetime when none is asked for.
 const DEFAULT_API_TOKEN_DAYS: i64 = 90;
-
-/// The org nodes whose Administrators group `user` is an active member of at `at`.
-pub(super) async fn admin_nodes_of(
-    tx: &mut dyn StoreTx,
-    user: Id,
-    at: Timestamp,
-) -> CoreResult<Vec<Id>> {
-    let mut admin_of = Vec::new();
-    for m in tx.memberships_of_user(user).await? {
-        if !m.is_active_at(at) {
-            continue;
-        }
-        if let Some(g) = tx.get_group(TenantScope::All, m.group).await? {
-            if g.kind == GroupKind::Administrators {
-                admin_of.push(g.owner);
-            }
-        }
-    }
-    Ok(admin_of)
-}
 
 /// The throttling key of a client address.
 fn address_key(address: &str) -> String {
@@ -284,8 +264,13 @@ impl Service {
             .await?
             .filter(|u| u.status == UserStatus::Active)
             .ok_or_else(unauthenticated)?;
-        let admin_of = admin_nodes_of(tx.as_mut(), user.id, at).await?;
         drop(tx);
+        if !self.access.is_loaded() {
+            self.refresh_access().await;
+        }
+        let system_admin = self
+            .access
+            .read(|ix| ix.is_system_admin(user.id, crate::access::micros(at)));
         if at - record.last_used_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
             let mut tx = self.write().await?;
             tx.touch_token(record.id, at).await?;
@@ -294,8 +279,7 @@ impl Service {
         Ok(Actor {
             user: Some(user.id),
             tenant: user.tenant,
-            system_admin: admin_of.contains(&SYSTEM_NODE_ID),
-            admin_of,
+            system_admin,
             token: Some(record.id),
             impersonator: record.impersonator,
         })
@@ -534,8 +518,9 @@ impl Service {
             json!({}),
         )
         .await?;
+        let changed = AccessChange::new(AccessKind::User, user.id);
         let outcome = self.open_session(tx.as_mut(), user).await?;
-        tx.commit().await?;
+        self.commit_access(tx, &[changed]).await?;
         Ok(outcome)
     }
 }

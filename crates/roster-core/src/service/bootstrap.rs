@@ -4,7 +4,9 @@ use super::orgs::insert_node_with_groups;
 use super::{audit, Ctx, Service};
 use crate::error::CoreResult;
 use crate::ids::{new_id, now, SYSTEM_NODE_ID};
-use crate::model::{GroupKind, Membership, OrgKind, OrgNode, User, UserKind, UserStatus};
+use crate::model::{
+    AccessChange, AccessKind, GroupKind, Membership, OrgKind, OrgNode, User, UserKind, UserStatus,
+};
 use crate::store::TenantScope;
 use crate::validate;
 use serde_json::json;
@@ -53,6 +55,7 @@ impl Service {
             _ => None,
         };
         let mut tx = self.write().await?;
+        let mut changes = Vec::new();
         if existing.0.is_none() {
             let at = now();
             let root = OrgNode {
@@ -67,7 +70,7 @@ impl Service {
                 updated_at: at,
             };
             // Nodes starting together race here; the loser's retry finds the winner's root.
-            insert_node_with_groups(tx.as_mut(), &root)
+            changes = insert_node_with_groups(tx.as_mut(), &root)
                 .await
                 .map_err(lost_race)?;
             audit(
@@ -123,6 +126,7 @@ impl Service {
                     created_at: at,
                 })
                 .await?;
+                changes.push(AccessChange::new(AccessKind::User, admin.id));
                 audit(
                     tx.as_mut(),
                     &ctx,
@@ -141,7 +145,7 @@ impl Service {
         } else {
             None
         };
-        tx.commit().await?;
+        self.commit_access(tx, &changes).await?;
         Ok(BootstrapOutcome {
             created_admin: created,
             setup_url,

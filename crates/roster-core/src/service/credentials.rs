@@ -1,11 +1,10 @@
 //! Passwords and activation links: an administrator shows a pending user's activation link
 //! or sets a password; anyone changes their own (also when a login requires it).
 
-use super::users::visible_user;
 use super::{audit, Ctx, LoginOutcome, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{now, Id, Timestamp};
-use crate::model::{TokenKind, UserKind, UserStatus};
+use crate::model::{AccessChange, AccessKind, TokenKind, UserKind, UserStatus};
 use crate::store::TenantScope;
 use crate::validate;
 use serde_json::json;
@@ -55,8 +54,8 @@ impl Service {
             None
         };
         let mut tx = self.write().await?;
-        let (user, owner) = visible_user(tx.as_mut(), ctx, user).await?;
-        if !ctx.actor.administers(&owner) {
+        let (user, _) = self.visible_user(tx.as_mut(), ctx, user).await?;
+        if !self.may(ctx, "user", "update", user.id) {
             return Err(CoreError::forbidden(
                 "only an administrator of the owner may make activation links",
             ));
@@ -126,8 +125,8 @@ impl Service {
     ) -> CoreResult<()> {
         let (target, _) = {
             let mut tx = self.read().await?;
-            let (u, owner) = visible_user(tx.as_mut(), ctx, user).await?;
-            if !ctx.actor.administers(&owner) || ctx.actor.is(u.id) {
+            let (u, owner) = self.visible_user(tx.as_mut(), ctx, user).await?;
+            if !self.may(ctx, "user", "update", u.id) || ctx.actor.is(u.id) {
                 return Err(CoreError::forbidden(
                     "an administrator of the owner sets other users' passwords; change your own with your current one",
                 ));
@@ -143,7 +142,7 @@ impl Service {
         validate::new_password(password, &target.login)?;
         let phc = self.hasher.hash(password).await?;
         let mut tx = self.write().await?;
-        let (mut u, _) = visible_user(tx.as_mut(), ctx, user).await?;
+        let (mut u, _) = self.visible_user(tx.as_mut(), ctx, user).await?;
         tx.set_password_hash(u.id, Some(&phc)).await?;
         let activated = u.status == UserStatus::Pending;
         if activated {
@@ -171,7 +170,8 @@ impl Service {
             json!({"must_change_password": must_change, "activated": activated}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &[AccessChange::new(AccessKind::User, u.id)])
+            .await?;
         Ok(())
     }
 

@@ -1,12 +1,13 @@
 //! Groups and their members.
 
-use super::orgs::administered_node;
-use super::users::visible_user;
+use super::authorize::Visible;
+use super::projects::exclusive_conflict;
 use super::{audit, check_version, unique_as, Ctx, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, Timestamp};
 use crate::model::{
-    Group, GroupKind, GroupLevel, GroupQuery, Membership, OrgNode, User, UserQuery,
+    AccessChange, AccessKind, Grant, GrantQuery, Group, GroupKind, GroupLevel, GroupQuery,
+    Membership, OrgNode, User, UserQuery,
 };
 use crate::page::{Page, PageReq};
 use crate::store::{StoreTx, TenantScope};
@@ -20,8 +21,27 @@ pub struct CreateGroup {
     pub name: String,
     /// Free text.
     pub description: Option<String>,
-    /// Owning tenant or customer.
+    /// Owning tenant or customer, or a project for a project-level group.
     pub owner: Id,
+}
+
+/// What happens to a project-level group's members when it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeleteMembers {
+    /// They stay members of the project, with no rights from the group.
+    #[default]
+    Keep,
+    /// They are removed from the project too.
+    Remove,
+}
+
+/// A new membership and the projects it made the user a member of.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    /// The membership as listed.
+    pub member: MemberView,
+    /// Projects the user became a member of through this group.
+    pub projects_joined: Vec<Id>,
 }
 
 /// A partial change to a group.
@@ -31,6 +51,8 @@ pub struct UpdateGroup {
     pub name: Option<String>,
     /// New description.
     pub description: Option<String>,
+    /// The level, which is fixed: naming another one is refused.
+    pub level: Option<GroupLevel>,
 }
 
 /// Filters for listing groups.
@@ -56,7 +78,8 @@ pub struct MemberView {
 }
 
 impl Service {
-    /// Creates a custom group owned by a node the caller administers.
+    /// Creates a custom group owned by an org node, or by a project (a project-level group),
+    /// where the caller has `group:create`.
     pub async fn create_group(&self, ctx: &Ctx, input: CreateGroup) -> CoreResult<Group> {
         self.retrying(|| self.create_group_once(ctx, &input)).await
     }
@@ -66,15 +89,22 @@ impl Service {
         let name = validate::name("name", &input.name)?;
         let description = validate::description(input.description.as_deref().unwrap_or(""))?;
         let mut tx = self.write().await?;
-        let owner = administered_node(tx.as_mut(), ctx, input.owner, "owner").await?;
+        let (tenant, in_project) = self
+            .owner_where(tx.as_mut(), ctx, input.owner, "owner", "group", "create")
+            .await?;
+        let level = if in_project {
+            GroupLevel::Project
+        } else {
+            GroupLevel::Org
+        };
         let at = now();
         let group = Group {
             id: new_id(),
-            tenant: owner.tenant,
-            owner: owner.id,
+            tenant,
+            owner: input.owner,
             name,
             description,
-            level: GroupLevel::Org,
+            level,
             kind: GroupKind::Custom,
             version: 1,
             created_at: at,
@@ -90,17 +120,21 @@ impl Service {
             group.tenant,
             "group.create",
             Some(group.id),
-            json!({"name": group.name, "owner": group.owner}),
+            json!({"name": group.name, "owner": group.owner, "level": group.level}),
         )
         .await?;
-        tx.commit().await?;
+        let mut changes = vec![AccessChange::new(AccessKind::Group, group.id)];
+        if level == GroupLevel::Project {
+            changes.push(AccessChange::new(AccessKind::Project, group.owner));
+        }
+        self.commit_access(tx, &changes).await?;
         Ok(group)
     }
 
     /// One group the caller administers.
     pub async fn get_group(&self, ctx: &Ctx, id: Id) -> CoreResult<Group> {
         let mut tx = self.read().await?;
-        Ok(visible_group(tx.as_mut(), ctx, id).await?.0)
+        self.visible_group(tx.as_mut(), ctx, id).await
     }
 
     /// Groups the caller administers (or, for anyone, the groups they are in).
@@ -118,16 +152,16 @@ impl Service {
         };
         let mut tx = self.read().await?;
         let own_groups = filter.member.is_some() && filter.member == ctx.actor.user;
-        if !ctx.actor.system_admin && !ctx.actor.admin_of.contains(&ctx.actor.tenant) && !own_groups
-        {
-            if ctx.actor.admin_of.is_empty() {
-                return Ok(page.finish(Vec::new(), |g: &Group| g.id));
+        if !own_groups {
+            match self.visible_owners(tx.as_mut(), ctx, "group").await? {
+                Visible::Everything => {}
+                Visible::Owners(mut owners) => {
+                    let projects = self.access.read(|ix| ix.projects_owned_by(&owners));
+                    owners.extend(projects);
+                    query.owner_in = Some(owners);
+                }
+                Visible::Nothing => return Ok(page.finish(Vec::new(), |g: &Group| g.id)),
             }
-            let mut owners = Vec::new();
-            for node in &ctx.actor.admin_of {
-                owners.extend(tx.subtree_ids(*node).await?);
-            }
-            query.owner_in = Some(owners);
         }
         let rows = tx
             .list_groups(ctx.actor.scope(), &query, page.probe())
@@ -156,8 +190,15 @@ impl Service {
         expected_version: Option<i64>,
     ) -> CoreResult<Group> {
         let mut tx = self.write().await?;
-        let (mut group, _) = visible_group(tx.as_mut(), ctx, id).await?;
+        let mut group = self.visible_group(tx.as_mut(), ctx, id).await?;
+        self.require(ctx, "group", "update", group.id)?;
         check_version(expected_version, group.version)?;
+        if change.level.is_some_and(|l| l != group.level) {
+            return Err(CoreError::conflict(
+                "level_fixed",
+                "a group's level (org or project) is fixed when it is created",
+            ));
+        }
         let before = group.clone();
         if let Some(n) = &change.name {
             let n = validate::name("name", n)?;
@@ -204,14 +245,16 @@ impl Service {
         Ok(group)
     }
 
-    /// Deletes a custom group; its members' accounts stay.
+    /// Deletes a custom group with its grants; its members' accounts stay. For a
+    /// project-level group, `members` says whether they stay in the project.
     pub async fn delete_group(
         &self,
         ctx: &Ctx,
         id: Id,
+        members: DeleteMembers,
         expected_version: Option<i64>,
     ) -> CoreResult<()> {
-        self.retrying(|| self.delete_group_once(ctx, id, expected_version))
+        self.retrying(|| self.delete_group_once(ctx, id, members, expected_version))
             .await
     }
 
@@ -220,16 +263,43 @@ impl Service {
         &self,
         ctx: &Ctx,
         id: Id,
+        members: DeleteMembers,
         expected_version: Option<i64>,
     ) -> CoreResult<()> {
         let mut tx = self.write().await?;
-        let (group, _) = visible_group(tx.as_mut(), ctx, id).await?;
+        let group = self.visible_group(tx.as_mut(), ctx, id).await?;
+        self.require(ctx, "group", "delete", group.id)?;
         check_version(expected_version, group.version)?;
         if group.is_predefined() {
             return Err(CoreError::conflict(
                 "group_predefined",
                 "a predefined group cannot be deleted",
             ));
+        }
+        let mut changes = vec![AccessChange::new(AccessKind::Group, id)];
+        let mut removed_from_project = Vec::new();
+        if group.level == GroupLevel::Project {
+            changes.push(AccessChange::new(AccessKind::Project, group.owner));
+            if members == DeleteMembers::Remove {
+                let mut after = None;
+                loop {
+                    let rows = tx
+                        .list_memberships(id, PageReq { after, limit: 1000 })
+                        .await?;
+                    for m in &rows {
+                        if tx.remove_project_member(group.owner, m.user).await? {
+                            removed_from_project.push(m.user);
+                        }
+                    }
+                    after = rows.last().map(|m| m.user);
+                    if rows.len() < 1000 {
+                        break;
+                    }
+                }
+            }
+        }
+        for p in tx.projects_of_group(id).await? {
+            changes.push(AccessChange::new(AccessKind::Project, p));
         }
         tx.delete_group(id).await?;
         audit(
@@ -238,10 +308,13 @@ impl Service {
             group.tenant,
             "group.delete",
             Some(id),
-            json!({"name": group.name}),
+            json!({"name": group.name, "members": match members {
+                DeleteMembers::Keep => "keep",
+                DeleteMembers::Remove => "remove",
+            }, "removed_from_project": removed_from_project}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &changes).await?;
         Ok(())
     }
 
@@ -253,7 +326,7 @@ impl Service {
         user: Id,
         valid_from: Option<Timestamp>,
         valid_until: Option<Timestamp>,
-    ) -> CoreResult<MemberView> {
+    ) -> CoreResult<Joined> {
         self.retrying(|| self.add_member_once(ctx, group, user, valid_from, valid_until))
             .await
     }
@@ -266,7 +339,7 @@ impl Service {
         user: Id,
         valid_from: Option<Timestamp>,
         valid_until: Option<Timestamp>,
-    ) -> CoreResult<MemberView> {
+    ) -> CoreResult<Joined> {
         if let (Some(f), Some(u)) = (valid_from, valid_until) {
             if u <= f {
                 return Err(CoreError::invalid(
@@ -277,12 +350,14 @@ impl Service {
             }
         }
         let mut tx = self.write().await?;
-        let (group, _) = visible_group(tx.as_mut(), ctx, group).await?;
+        let group = self.visible_group(tx.as_mut(), ctx, group).await?;
         fixed_membership(&group)?;
-        let (member, member_owner) = visible_user(tx.as_mut(), ctx, user)
+        let (member, member_owner) = self
+            .visible_user(tx.as_mut(), ctx, user)
             .await
             .map_err(|_| CoreError::invalid("unknown_user", "user", "user does not exist"))?;
-        check_member_allowed(tx.as_mut(), ctx, &group, &member_owner).await?;
+        self.check_member_allowed(tx.as_mut(), ctx, &group, &member_owner)
+            .await?;
         let m = Membership {
             group: group.id,
             user: member.id,
@@ -291,21 +366,26 @@ impl Service {
             valid_until,
             created_at: now(),
         };
-        tx.upsert_membership(&m).await?;
+        let projects_joined = self.join_group(tx.as_mut(), &group, &m).await?;
         audit(
             tx.as_mut(),
             ctx,
             group.tenant,
             "group.member_add",
             Some(group.id),
-            json!({"user": member.id, "valid_from": valid_from, "valid_until": valid_until}),
+            json!({"user": member.id, "valid_from": valid_from, "valid_until": valid_until,
+                   "projects_joined": projects_joined}),
         )
         .await?;
-        tx.commit().await?;
-        Ok(MemberView {
-            user: member,
-            valid_from,
-            valid_until,
+        self.commit_access(tx, &[AccessChange::new(AccessKind::User, member.id)])
+            .await?;
+        Ok(Joined {
+            member: MemberView {
+                user: member,
+                valid_from,
+                valid_until,
+            },
+            projects_joined,
         })
     }
 
@@ -318,7 +398,8 @@ impl Service {
     /// One attempt of [`Service::remove_member`].
     async fn remove_member_once(&self, ctx: &Ctx, group: Id, user: Id) -> CoreResult<()> {
         let mut tx = self.write().await?;
-        let (group, _) = visible_group(tx.as_mut(), ctx, group).await?;
+        let group = self.visible_group(tx.as_mut(), ctx, group).await?;
+        self.require(ctx, "group", "update", group.id)?;
         fixed_membership(&group)?;
         if ctx.actor.is(user) && group.kind == GroupKind::Administrators && !ctx.actor.system_admin
         {
@@ -339,7 +420,8 @@ impl Service {
             json!({"user": user}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &[AccessChange::new(AccessKind::User, user)])
+            .await?;
         Ok(())
     }
 
@@ -351,7 +433,7 @@ impl Service {
         page: PageReq,
     ) -> CoreResult<Page<MemberView>> {
         let mut tx = self.read().await?;
-        let (group, _) = visible_group(tx.as_mut(), ctx, group).await?;
+        let group = self.visible_group(tx.as_mut(), ctx, group).await?;
         if group.kind == GroupKind::All {
             let rows = tx
                 .list_users(
@@ -399,51 +481,150 @@ fn fixed_membership(group: &Group) -> CoreResult<()> {
     }
 }
 
-/// The group `id` and its owner node, if the caller administers the owner.
-async fn visible_group(tx: &mut dyn StoreTx, ctx: &Ctx, id: Id) -> CoreResult<(Group, OrgNode)> {
-    let group = tx
-        .get_group(ctx.actor.scope(), id)
-        .await?
-        .ok_or_else(|| CoreError::not_found("group"))?;
-    let owner = tx
-        .get_org_node(TenantScope::All, group.owner)
-        .await?
-        .ok_or_else(|| CoreError::Internal(format!("group {id} has no owner node")))?;
-    if ctx.actor.administers(&owner) {
-        Ok((group, owner))
-    } else {
-        Err(CoreError::not_found("group"))
+impl Service {
+    /// The group `id`, if the caller may read it; otherwise "not found".
+    async fn visible_group(&self, tx: &mut dyn StoreTx, ctx: &Ctx, id: Id) -> CoreResult<Group> {
+        tx.get_group(ctx.actor.scope(), id)
+            .await?
+            .filter(|g| self.may(ctx, "group", "read", g.id))
+            .ok_or_else(|| CoreError::not_found("group"))
     }
-}
 
-/// Whether a user owned by `member_owner` may join `group`, and the caller may add them.
-pub(super) async fn check_member_allowed(
-    tx: &mut dyn StoreTx,
-    ctx: &Ctx,
-    group: &Group,
-    member_owner: &OrgNode,
-) -> CoreResult<()> {
-    fixed_membership(group)?;
-    if !member_owner.is_within(group.owner) {
-        return Err(CoreError::invalid(
-            "member_outside_group_owner",
-            "user",
-            format!(
-                "group '{}' may only hold users of its owner or below it",
-                group.name
-            ),
-        ));
+    /// The org node whose subtree a group's members must come from: its owner, or its
+    /// project's owner.
+    async fn member_root(&self, tx: &mut dyn StoreTx, group: &Group) -> CoreResult<Id> {
+        if group.level == GroupLevel::Project {
+            let p = tx
+                .get_project(TenantScope::All, group.owner)
+                .await?
+                .ok_or_else(|| CoreError::Internal(format!("group {} has no project", group.id)))?;
+            Ok(p.owner)
+        } else {
+            Ok(group.owner)
+        }
     }
-    let group_owner = tx
-        .get_org_node(TenantScope::All, group.owner)
-        .await?
-        .ok_or_else(|| CoreError::not_found("group"))?;
-    if !ctx.actor.administers(&group_owner) {
-        return Err(CoreError::invalid(
-            "unknown_group",
-            "groups",
-            format!("group {} does not exist", group.id),
-        ));
+
+    /// Whether a user owned by `member_owner` may join `group`, and the caller may add them:
+    /// `group:update` on the group, and every right the group carries (no escalation).
+    pub(super) async fn check_member_allowed(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        group: &Group,
+        member_owner: &OrgNode,
+    ) -> CoreResult<()> {
+        fixed_membership(group)?;
+        if !self.may(ctx, "group", "update", group.id) {
+            return Err(CoreError::invalid(
+                "unknown_group",
+                "groups",
+                format!("group {} does not exist", group.id),
+            ));
+        }
+        let root = self.member_root(tx, group).await?;
+        if !member_owner.is_within(root) {
+            return Err(CoreError::invalid(
+                "member_outside_group_owner",
+                "user",
+                format!(
+                    "group '{}' may only hold users of its owner or below it",
+                    group.name
+                ),
+            ));
+        }
+        let carried = self.grants_of_subject(tx, group.id).await?;
+        self.require_holds_all(ctx, &carried)
     }
-    Ok(())
+
+    /// Every grant given to `subject`.
+    pub(super) async fn grants_of_subject(
+        &self,
+        tx: &mut dyn StoreTx,
+        subject: Id,
+    ) -> CoreResult<Vec<Grant>> {
+        let query = GrantQuery {
+            subject: Some(subject),
+            ..GrantQuery::default()
+        };
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let rows = tx
+                .list_grants(TenantScope::All, &query, PageReq { after, limit: 1000 })
+                .await?;
+            after = rows.last().map(|g| g.id);
+            let done = rows.len() < 1000;
+            out.extend(rows);
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Every group of a project: its project-level groups and the org-level groups attached.
+    pub(super) async fn groups_of_project(
+        &self,
+        tx: &mut dyn StoreTx,
+        project: Id,
+    ) -> CoreResult<Vec<Id>> {
+        let mut groups = tx.attached_groups(project).await?;
+        let query = GroupQuery {
+            owner: Some(project),
+            ..GroupQuery::default()
+        };
+        let mut after = None;
+        loop {
+            let rows = tx
+                .list_groups(TenantScope::All, &query, PageReq { after, limit: 1000 })
+                .await?;
+            after = rows.last().map(|g| g.id);
+            let done = rows.len() < 1000;
+            groups.extend(rows.iter().map(|g| g.id));
+            if done {
+                return Ok(groups);
+            }
+        }
+    }
+
+    /// Writes membership `m` of `group` and makes the user a member of every project the group
+    /// belongs to (its own project, or those it is attached to). In an exclusive project the
+    /// user may be in one group only: a membership of another of its groups is a conflict
+    /// naming that group. Returns the projects the user newly joined.
+    pub(super) async fn join_group(
+        &self,
+        tx: &mut dyn StoreTx,
+        group: &Group,
+        m: &Membership,
+    ) -> CoreResult<Vec<Id>> {
+        let mut projects = tx.projects_of_group(group.id).await?;
+        if group.level == GroupLevel::Project {
+            projects.push(group.owner);
+        }
+        for p in &projects {
+            let Some(project) = tx.get_project(TenantScope::All, *p).await? else {
+                continue;
+            };
+            if !project.exclusive {
+                continue;
+            }
+            for other in self.groups_of_project(tx, *p).await? {
+                if other != group.id && tx.get_membership(other, m.user).await?.is_some() {
+                    let name = tx
+                        .get_group(TenantScope::All, other)
+                        .await?
+                        .map(|g| g.name)
+                        .unwrap_or_default();
+                    return Err(exclusive_conflict(&project, other, &name, Some(m.user)));
+                }
+            }
+        }
+        tx.upsert_membership(m).await?;
+        let mut joined = Vec::new();
+        for p in projects {
+            if tx.add_project_member(p, m.user, m.created_at).await? {
+                joined.push(p);
+            }
+        }
+        Ok(joined)
+    }
 }

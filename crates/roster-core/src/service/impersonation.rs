@@ -1,13 +1,12 @@
 //! "Login as user": an administrator acts as another user for a short, audited while.
 
-use super::auth::admin_nodes_of;
-use super::users::visible_user;
 use super::{audit, Ctx, LoginOutcome, Service};
+use crate::access::micros;
 use crate::error::{CoreError, CoreResult};
-use crate::ids::{new_id, now, Id, SYSTEM_NODE_ID};
-use crate::model::{TokenKind, TokenRecord, UserStatus};
+use crate::ids::{new_id, now, Id};
+use crate::model::{Effect, TokenKind, TokenRecord, UserStatus};
 use crate::secret;
-use crate::store::{StoreTx, TenantScope};
+use crate::store::TenantScope;
 use serde_json::json;
 
 /// The longest reason accepted.
@@ -53,8 +52,8 @@ impl Service {
             ));
         }
         let mut tx = self.write().await?;
-        let (user, owner) = visible_user(tx.as_mut(), ctx, target).await?;
-        if !ctx.actor.administers(&owner) || user.id == admin {
+        let (user, _) = self.visible_user(tx.as_mut(), ctx, target).await?;
+        if !self.may(ctx, "user", "impersonate", user.id) || user.id == admin {
             return Err(CoreError::forbidden(
                 "login as user needs administrator rights on the user's owner",
             ));
@@ -66,13 +65,22 @@ impl Service {
             ));
         }
         let at = now();
-        let their_nodes = admin_nodes_of(tx.as_mut(), user.id, at).await?;
-        if their_nodes.contains(&SYSTEM_NODE_ID) {
+        let (is_system_admin, reaching) = self.access.read(|ix| {
+            (
+                ix.is_system_admin(user.id, micros(at)),
+                ix.grants_reaching(user.id, micros(at)),
+            )
+        });
+        if is_system_admin {
             return Err(CoreError::forbidden(
                 "nobody logs in as a system administrator",
             ));
         }
-        if !self.administers_all(tx.as_mut(), ctx, &their_nodes).await? {
+        let lacks = reaching
+            .iter()
+            .filter(|r| r.effect == Effect::Allow)
+            .any(|r| r.permissions.iter().any(|p| !self.holds(ctx, p, r.scope)));
+        if lacks {
             return Err(CoreError::forbidden(
                 "the user holds rights you do not hold",
             ));
@@ -106,25 +114,6 @@ impl Service {
             session: record,
             user,
         })
-    }
-
-    /// Whether the caller administers every one of `nodes`.
-    async fn administers_all(
-        &self,
-        tx: &mut dyn StoreTx,
-        ctx: &Ctx,
-        nodes: &[Id],
-    ) -> CoreResult<bool> {
-        for n in nodes {
-            let administered = tx
-                .get_org_node(TenantScope::All, *n)
-                .await?
-                .is_some_and(|node| ctx.actor.administers(&node));
-            if !administered {
-                return Ok(false);
-            }
-        }
-        Ok(true)
     }
 
     /// The administrator behind the caller's "login as user" session, if it is one.

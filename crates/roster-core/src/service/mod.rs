@@ -3,25 +3,37 @@
 
 mod audit_log;
 mod auth;
+mod authorize;
 mod bootstrap;
 mod credentials;
+mod decisions;
 mod demo;
 mod emails;
+mod grants;
 mod groups;
 mod impersonation;
 mod orgs;
 mod outgoing_mail;
+mod projects;
+mod resources;
+mod roles;
 mod sessions;
 mod users;
 
 pub use auth::{LoginNext, LoginOutcome, NewApiToken};
 pub use bootstrap::BootstrapOutcome;
 pub use credentials::ActivationLink;
+pub use decisions::{Explained, Question, MAX_BATCH};
 pub use demo::DEMO_PASSWORD;
-pub use groups::{CreateGroup, GroupFilter, MemberView, UpdateGroup};
+pub use grants::{CreateGrant, UpdateGrant};
+pub use groups::{CreateGroup, DeleteMembers, GroupFilter, Joined, MemberView, UpdateGroup};
 pub use orgs::{OrgFilter, UpdateOrgNode};
+pub use projects::{Attached, CreateProject, ProjectMember, UpdateProject};
+pub use resources::{CreateResource, CreateResourceGroup, ResourceFilter};
+pub use roles::{CreateRole, UpdateRole, MAX_PERMISSIONS};
 pub use users::{CreateUser, UpdateUser, UpdatedUser, UserFilter};
 
+use crate::access::AccessEngine;
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id};
@@ -92,6 +104,7 @@ pub struct Service {
     hasher: PasswordHasher,
     settings: ServiceSettings,
     mailer: Option<Arc<dyn Mailer>>,
+    access: Arc<AccessEngine>,
 }
 
 impl Service {
@@ -102,6 +115,7 @@ impl Service {
             hasher,
             settings,
             mailer: None,
+            access: Arc::new(AccessEngine::new()),
         }
     }
 

@@ -1,11 +1,16 @@
 //! Tenants and customers: the org tree below the system root.
 
+use super::authorize::Visible;
 use super::{audit, check_version, unique_as, Ctx, Service};
+use crate::access::builtin::{ADMINISTRATOR_ROLE, READ_ONLY_ROLE};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, SYSTEM_NODE_ID};
-use crate::model::{Group, GroupKind, GroupLevel, OrgKind, OrgNode, OrgQuery};
+use crate::model::{
+    AccessChange, AccessKind, Effect, Grant, Group, GroupKind, GroupLevel, OrgKind, OrgNode,
+    OrgQuery, ScopeKind, SubjectKind,
+};
 use crate::page::{Page, PageReq};
-use crate::store::{StoreTx, TenantScope};
+use crate::store::StoreTx;
 use crate::validate;
 use serde_json::json;
 
@@ -40,11 +45,13 @@ fn not_found(kind: OrgKind) -> CoreError {
     })
 }
 
-/// Creates a node with its predefined groups (and, for a tenant, the implicit `All` group).
+/// Creates a node with its predefined groups (and, for a tenant, the implicit `All` group),
+/// and the built-in grants those groups hold: `Administrator` on the node for its
+/// Administrators, `Read only` for its Users. Returns the access changes made.
 pub(super) async fn insert_node_with_groups(
     tx: &mut dyn StoreTx,
     node: &OrgNode,
-) -> CoreResult<()> {
+) -> CoreResult<Vec<AccessChange>> {
     tx.insert_org_node(node).await.map_err(unique_as(
         "name_taken",
         format!("a sibling named '{}' already exists", node.name),
@@ -69,6 +76,7 @@ pub(super) async fn insert_node_with_groups(
             "every user of the tenant",
         ));
     }
+    let mut changes = vec![AccessChange::new(AccessKind::Node, node.id)];
     for (kind, name, description) in kinds {
         let group = Group {
             id: new_id(),
@@ -83,8 +91,32 @@ pub(super) async fn insert_node_with_groups(
             updated_at: node.created_at,
         };
         tx.insert_group(&group).await?;
+        changes.push(AccessChange::new(AccessKind::Group, group.id));
+        let role = match kind {
+            GroupKind::Administrators => ADMINISTRATOR_ROLE,
+            GroupKind::Users => READ_ONLY_ROLE,
+            GroupKind::All | GroupKind::Custom => continue,
+        };
+        let grant = Grant {
+            id: new_id(),
+            tenant: node.tenant,
+            subject: group.id,
+            subject_kind: SubjectKind::Group,
+            role: Some(role),
+            permissions: Vec::new(),
+            scope: node.id,
+            scope_kind: ScopeKind::Node,
+            effect: Effect::Allow,
+            valid_from: None,
+            valid_until: None,
+            version: 1,
+            created_at: node.created_at,
+            updated_at: node.created_at,
+        };
+        tx.insert_grant(&grant).await?;
+        changes.push(AccessChange::new(AccessKind::Grant, grant.id));
     }
-    Ok(())
+    Ok(changes)
 }
 
 impl Service {
@@ -95,7 +127,7 @@ impl Service {
 
     /// One attempt of [`Service::create_tenant`].
     async fn create_tenant_once(&self, ctx: &Ctx, name: &str) -> CoreResult<OrgNode> {
-        if !ctx.actor.system_admin {
+        if !self.may(ctx, "tenant", "create", SYSTEM_NODE_ID) {
             return Err(CoreError::forbidden(
                 "only system administrators create tenants",
             ));
@@ -115,7 +147,7 @@ impl Service {
             updated_at: at,
         };
         let mut tx = self.write().await?;
-        insert_node_with_groups(tx.as_mut(), &node).await?;
+        let changes = insert_node_with_groups(tx.as_mut(), &node).await?;
         audit(
             tx.as_mut(),
             ctx,
@@ -125,7 +157,7 @@ impl Service {
             json!({"name": node.name}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &changes).await?;
         Ok(node)
     }
 
@@ -142,7 +174,7 @@ impl Service {
         let parent_node = tx
             .get_org_node(ctx.actor.scope(), parent)
             .await?
-            .filter(|p| p.kind != OrgKind::System && ctx.actor.administers(p))
+            .filter(|p| p.kind != OrgKind::System && self.may(ctx, "customer", "create", p.id))
             .ok_or_else(|| {
                 CoreError::invalid(
                     "unknown_parent",
@@ -165,7 +197,7 @@ impl Service {
             created_at: at,
             updated_at: at,
         };
-        insert_node_with_groups(tx.as_mut(), &node).await?;
+        let changes = insert_node_with_groups(tx.as_mut(), &node).await?;
         audit(
             tx.as_mut(),
             ctx,
@@ -175,14 +207,14 @@ impl Service {
             json!({"name": node.name, "parent": parent}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &changes).await?;
         Ok(node)
     }
 
     /// One tenant or customer the caller administers.
     pub async fn get_org_node(&self, ctx: &Ctx, kind: OrgKind, id: Id) -> CoreResult<OrgNode> {
         let mut tx = self.read().await?;
-        visible_node(tx.as_mut(), ctx, kind, id).await
+        self.visible_node(tx.as_mut(), ctx, kind, id).await
     }
 
     /// Tenants or customers the caller administers, a page at a time.
@@ -193,12 +225,11 @@ impl Service {
         filter: &OrgFilter,
         page: PageReq,
     ) -> CoreResult<Page<OrgNode>> {
-        let within = if ctx.actor.system_admin {
-            None
-        } else if ctx.actor.admin_of.is_empty() {
-            return Ok(page.finish(Vec::new(), |n: &OrgNode| n.id));
-        } else {
-            Some(ctx.actor.admin_of.clone())
+        let mut tx = self.read().await?;
+        let within = match self.visible_owners(tx.as_mut(), ctx, kind.as_str()).await? {
+            Visible::Everything => None,
+            Visible::Owners(nodes) => Some(nodes),
+            Visible::Nothing => return Ok(page.finish(Vec::new(), |n: &OrgNode| n.id)),
         };
         let query = OrgQuery {
             kind: Some(kind),
@@ -206,7 +237,6 @@ impl Service {
             within,
             name_prefix: validate::prefix(filter.q.as_deref())?,
         };
-        let mut tx = self.read().await?;
         let rows = tx
             .list_org_nodes(ctx.actor.scope(), &query, page.probe())
             .await?;
@@ -236,7 +266,8 @@ impl Service {
         expected_version: Option<i64>,
     ) -> CoreResult<OrgNode> {
         let mut tx = self.write().await?;
-        let mut node = visible_node(tx.as_mut(), ctx, kind, id).await?;
+        let mut node = self.visible_node(tx.as_mut(), ctx, kind, id).await?;
+        self.require(ctx, kind.as_str(), "update", node.id)?;
         check_version(expected_version, node.version)?;
         let before = node.name.clone();
         if let Some(name) = &change.name {
@@ -286,15 +317,11 @@ impl Service {
         expected_version: Option<i64>,
     ) -> CoreResult<()> {
         let mut tx = self.write().await?;
-        let node = visible_node(tx.as_mut(), ctx, kind, id).await?;
+        let node = self.visible_node(tx.as_mut(), ctx, kind, id).await?;
         check_version(expected_version, node.version)?;
-        let parent_administered = match node.parent {
-            Some(p) => tx
-                .get_org_node(TenantScope::All, p)
-                .await?
-                .is_some_and(|p| ctx.actor.administers(&p)),
-            None => false,
-        };
+        let parent_administered = node
+            .parent
+            .is_some_and(|p| self.may(ctx, kind.as_str(), "delete", p));
         if !parent_administered {
             return Err(CoreError::forbidden(format!(
                 "deleting a {} needs administrator rights on its parent",
@@ -310,6 +337,12 @@ impl Service {
                 ),
             ));
         }
+        let mut changes = vec![AccessChange::new(AccessKind::Node, id)];
+        for k in [GroupKind::Administrators, GroupKind::Users, GroupKind::All] {
+            if let Some(g) = tx.predefined_group(id, k).await? {
+                changes.push(AccessChange::new(AccessKind::Group, g.id));
+            }
+        }
         tx.delete_org_node(id).await?;
         let action = format!("{}.delete", kind.as_str());
         audit(
@@ -321,39 +354,82 @@ impl Service {
             json!({"name": node.name}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &changes).await?;
         Ok(())
     }
 }
 
-/// The node `id` of `kind`, if the caller administers it; otherwise "not found".
-async fn visible_node(
-    tx: &mut dyn StoreTx,
-    ctx: &Ctx,
-    kind: OrgKind,
-    id: Id,
-) -> CoreResult<OrgNode> {
-    tx.get_org_node(ctx.actor.scope(), id)
-        .await?
-        .filter(|n| n.kind == kind && ctx.actor.administers(n))
-        .ok_or_else(|| not_found(kind))
-}
+impl Service {
+    /// The node `id` of `kind`, if the caller may read it; otherwise "not found".
+    async fn visible_node(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        kind: OrgKind,
+        id: Id,
+    ) -> CoreResult<OrgNode> {
+        tx.get_org_node(ctx.actor.scope(), id)
+            .await?
+            .filter(|n| n.kind == kind && self.may(ctx, kind.as_str(), "read", n.id))
+            .ok_or_else(|| not_found(kind))
+    }
 
-/// The org node `id` if the caller administers it; for references in request bodies.
-pub(super) async fn administered_node(
-    tx: &mut dyn StoreTx,
-    ctx: &Ctx,
-    id: Id,
-    field: &str,
-) -> CoreResult<OrgNode> {
-    tx.get_org_node(ctx.actor.scope(), id)
-        .await?
-        .filter(|n| ctx.actor.administers(n))
-        .ok_or_else(|| {
-            CoreError::invalid(
+    /// The owner `id` named in a request body as `field` — an org node, or a project —
+    /// if the caller may do `rtype:action` there; its tenant, and whether it is a project.
+    pub(super) async fn owner_where(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        id: Id,
+        field: &str,
+        rtype: &str,
+        action: &str,
+    ) -> CoreResult<(Id, bool)> {
+        match tx.get_project(ctx.actor.scope(), id).await? {
+            Some(p) if self.may(ctx, rtype, action, p.id) => Ok((p.tenant, true)),
+            Some(_) => Err(CoreError::invalid(
                 "unknown_owner",
                 field,
-                format!("{field} does not name a tenant or customer you administer"),
-            )
-        })
+                format!("{field} does not name a project where you have {rtype}:{action}"),
+            )),
+            None => {
+                let node = self.node_where(tx, ctx, id, field, rtype, action).await?;
+                Ok((node.tenant, false))
+            }
+        }
+    }
+
+    /// The org node `id` named in a request body as `field`, if the caller may do
+    /// `rtype:action` there (`user:create` for a new user's owner, say).
+    pub(super) async fn node_where(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        id: Id,
+        field: &str,
+        rtype: &str,
+        action: &str,
+    ) -> CoreResult<OrgNode> {
+        let node = tx
+            .get_org_node(ctx.actor.scope(), id)
+            .await?
+            .filter(|n| n.kind != OrgKind::System || ctx.actor.system_admin)
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "unknown_owner",
+                    field,
+                    format!("{field} does not name a tenant or customer"),
+                )
+            })?;
+        if !self.may(ctx, rtype, action, node.id) {
+            return Err(CoreError::invalid(
+                "unknown_owner",
+                field,
+                format!(
+                    "{field} does not name a tenant or customer where you have {rtype}:{action}"
+                ),
+            ));
+        }
+        Ok(node)
+    }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 impl Service {
     /// Sends a test email to `to` (system administrators only), to check the SMTP settings.
     pub async fn send_test_email(&self, ctx: &Ctx, to: &str) -> CoreResult<()> {
-        if !ctx.actor.system_admin {
+        if !self.may(ctx, "settings", "update", SYSTEM_NODE_ID) {
             return Err(CoreError::forbidden(
                 "only system administrators test the outgoing email settings",
             ));

@@ -1,6 +1,5 @@
 //! Sessions as their owners and administrators see them: list, end one, end all.
 
-use super::users::visible_user;
 use super::{audit, Ctx, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{now, Id};
@@ -11,8 +10,8 @@ impl Service {
     /// The live sessions of `user`: the caller's own, or those of a user they administer.
     pub async fn list_sessions(&self, ctx: &Ctx, user: Id) -> CoreResult<Vec<TokenRecord>> {
         let mut tx = self.read().await?;
-        let (u, owner) = visible_user(tx.as_mut(), ctx, user).await?;
-        if !ctx.actor.is(u.id) && !ctx.actor.administers(&owner) {
+        let (u, _) = self.visible_user(tx.as_mut(), ctx, user).await?;
+        if !ctx.actor.is(u.id) && !self.may(ctx, "user", "update", u.id) {
             return Err(CoreError::not_found("user"));
         }
         let at = now();
@@ -70,8 +69,8 @@ impl Service {
     /// One attempt of [`Service::end_user_sessions`].
     async fn end_user_sessions_once(&self, ctx: &Ctx, user: Id) -> CoreResult<u64> {
         let mut tx = self.write().await?;
-        let (u, owner) = visible_user(tx.as_mut(), ctx, user).await?;
-        if !ctx.actor.administers(&owner) || ctx.actor.is(u.id) {
+        let (u, _) = self.visible_user(tx.as_mut(), ctx, user).await?;
+        if !self.may(ctx, "user", "update", u.id) || ctx.actor.is(u.id) {
             return Err(CoreError::forbidden(
                 "an administrator of the owner ends other users' sessions; end your own one by one",
             ));

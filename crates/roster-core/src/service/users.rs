@@ -1,11 +1,12 @@
 //! Users: create, read, list, update (including enable/disable and owner change), delete.
 
-use super::orgs::administered_node;
+use super::authorize::Visible;
 use super::{audit, check_version, Ctx, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id};
 use crate::model::{
-    GroupKind, Membership, OrgNode, TokenKind, User, UserKind, UserQuery, UserStatus,
+    AccessChange, AccessKind, GroupKind, Membership, OrgNode, TokenKind, User, UserKind, UserQuery,
+    UserStatus,
 };
 use crate::page::{Page, PageReq};
 use crate::store::{StoreTx, TenantScope};
@@ -123,11 +124,14 @@ impl Service {
         // Check what can be checked before paying for a password hash.
         {
             let mut tx = self.read().await?;
-            let owner = administered_node(tx.as_mut(), ctx, input.owner, "owner").await?;
+            let owner = self
+                .node_where(tx.as_mut(), ctx, input.owner, "owner", "user", "create")
+                .await?;
             if tx.get_user_by_login(&login).await?.is_some() {
                 return Err(login_taken(&login));
             }
-            check_groups_for(tx.as_mut(), ctx, &owner, &groups).await?;
+            self.check_groups_for(tx.as_mut(), ctx, &owner, &groups)
+                .await?;
         }
         let hash = match &input.password {
             Some(p) => Some(self.hasher.hash(p).await?),
@@ -135,11 +139,14 @@ impl Service {
         };
 
         let mut tx = self.write().await?;
-        let owner = administered_node(tx.as_mut(), ctx, input.owner, "owner").await?;
+        let owner = self
+            .node_where(tx.as_mut(), ctx, input.owner, "owner", "user", "create")
+            .await?;
         if tx.get_user_by_login(&login).await?.is_some() {
             return Err(login_taken(&login));
         }
-        check_groups_for(tx.as_mut(), ctx, &owner, &groups).await?;
+        self.check_groups_for(tx.as_mut(), ctx, &owner, &groups)
+            .await?;
         let status = if !input.enabled {
             UserStatus::Disabled
         } else if hash.is_some() || kind == UserKind::External {
@@ -171,16 +178,21 @@ impl Service {
                 crate::store::StoreError::Unique(_) => login_taken(&user.login),
                 other => other.into(),
             })?;
+        let mut projects = Vec::new();
         for g in &groups {
-            tx.upsert_membership(&Membership {
+            let group = tx
+                .get_group(TenantScope::All, *g)
+                .await?
+                .ok_or_else(|| CoreError::not_found("group"))?;
+            let membership = Membership {
                 group: *g,
                 user: user.id,
                 tenant: user.tenant,
                 valid_from: None,
                 valid_until: None,
                 created_at: at,
-            })
-            .await?;
+            };
+            projects.extend(self.join_group(tx.as_mut(), &group, &membership).await?);
         }
         audit(
             tx.as_mut(),
@@ -191,17 +203,19 @@ impl Service {
             json!({
                 "login": user.login, "owner": user.owner, "kind": user.kind,
                 "status": user.status, "groups": groups, "password_set": hash.is_some(),
+                "projects_joined": projects,
             }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &[AccessChange::new(AccessKind::User, user.id)])
+            .await?;
         Ok(user)
     }
 
     /// One user: the caller themselves, or one they administer.
     pub async fn get_user(&self, ctx: &Ctx, id: Id) -> CoreResult<User> {
         let mut tx = self.read().await?;
-        Ok(visible_user(tx.as_mut(), ctx, id).await?.0)
+        Ok(self.visible_user(tx.as_mut(), ctx, id).await?.0)
     }
 
     /// The users the caller may see, filtered, a page at a time.
@@ -229,8 +243,10 @@ impl Service {
                 None => return Ok(page.finish(Vec::new(), |u: &User| u.id)),
             }
         }
-        if !ctx.actor.system_admin {
-            restrict_to_visible(tx.as_mut(), ctx, &mut query).await?;
+        match self.visible_owners(tx.as_mut(), ctx, "user").await? {
+            Visible::Everything => {}
+            Visible::Owners(owners) => query.owner_in = Some(owners),
+            Visible::Nothing => query.only = ctx.actor.user,
         }
         let rows = tx.list_users(scope, &query, page.probe()).await?;
         Ok(page.finish(rows, |u| u.id))
@@ -258,9 +274,9 @@ impl Service {
         expected_version: Option<i64>,
     ) -> CoreResult<UpdatedUser> {
         let mut tx = self.write().await?;
-        let (mut user, owner) = visible_user(tx.as_mut(), ctx, id).await?;
+        let (mut user, _) = self.visible_user(tx.as_mut(), ctx, id).await?;
         check_version(expected_version, user.version)?;
-        let is_admin = ctx.actor.administers(&owner);
+        let is_admin = self.may(ctx, "user", "update", user.id);
         let admin_only = change.login.is_some()
             || change.email.is_some()
             || change.enabled.is_some()
@@ -347,7 +363,9 @@ impl Service {
         }
         let mut removed = Vec::new();
         if let Some(new_owner) = change.owner.filter(|o| *o != user.owner) {
-            let node = administered_node(tx.as_mut(), ctx, new_owner, "owner").await?;
+            let node = self
+                .node_where(tx.as_mut(), ctx, new_owner, "owner", "user", "create")
+                .await?;
             if node.tenant != user.tenant {
                 return Err(CoreError::invalid(
                     "unknown_owner",
@@ -397,7 +415,8 @@ impl Service {
             summary,
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &[AccessChange::new(AccessKind::User, user.id)])
+            .await?;
         Ok(UpdatedUser {
             user,
             removed_from_groups: removed,
@@ -423,9 +442,9 @@ impl Service {
         expected_version: Option<i64>,
     ) -> CoreResult<()> {
         let mut tx = self.write().await?;
-        let (user, owner) = visible_user(tx.as_mut(), ctx, id).await?;
+        let (user, _) = self.visible_user(tx.as_mut(), ctx, id).await?;
         check_version(expected_version, user.version)?;
-        if !ctx.actor.administers(&owner) {
+        if !self.may(ctx, "user", "delete", user.id) {
             return Err(CoreError::forbidden(
                 "only an administrator of the owner may delete a user",
             ));
@@ -446,7 +465,8 @@ impl Service {
             json!({"login": user.login}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &[AccessChange::new(AccessKind::User, user.id)])
+            .await?;
         Ok(())
     }
 }
@@ -459,70 +479,51 @@ fn login_taken(login: &str) -> CoreError {
     }
 }
 
-/// The user `id` and their owner node, if the caller is that user or administers the owner.
-pub(super) async fn visible_user(
-    tx: &mut dyn StoreTx,
-    ctx: &Ctx,
-    id: Id,
-) -> CoreResult<(User, OrgNode)> {
-    let user = tx
-        .get_user(ctx.actor.scope(), id)
-        .await?
-        .ok_or_else(|| CoreError::not_found("user"))?;
-    let owner = tx
-        .get_org_node(TenantScope::All, user.owner)
-        .await?
-        .ok_or_else(|| CoreError::Internal(format!("user {id} has no owner node")))?;
-    if ctx.actor.is(id) || ctx.actor.administers(&owner) {
-        Ok((user, owner))
-    } else {
-        Err(CoreError::not_found("user"))
-    }
-}
-
-/// Narrows a query to what a non-system administrator may see.
-async fn restrict_to_visible(
-    tx: &mut dyn StoreTx,
-    ctx: &Ctx,
-    query: &mut UserQuery,
-) -> CoreResult<()> {
-    if ctx.actor.admin_of.contains(&ctx.actor.tenant) {
-        return Ok(()); // tenant administrator: the tenant scope already says it all
-    }
-    if ctx.actor.admin_of.is_empty() {
-        query.only = ctx.actor.user;
-        return Ok(());
-    }
-    let mut owners = Vec::new();
-    for node in &ctx.actor.admin_of {
-        owners.extend(tx.subtree_ids(*node).await?);
-    }
-    owners.sort();
-    owners.dedup();
-    query.owner_in = Some(owners);
-    Ok(())
-}
-
-/// Checks that a user owned by `owner` may join each of `groups`, and that the caller may add them.
-pub(super) async fn check_groups_for(
-    tx: &mut dyn StoreTx,
-    ctx: &Ctx,
-    owner: &OrgNode,
-    groups: &[Id],
-) -> CoreResult<()> {
-    for g in groups {
-        let group = tx
-            .get_group(ctx.actor.scope(), *g)
+impl Service {
+    /// The user `id` and their owner node, if the caller is that user or may read them.
+    pub(super) async fn visible_user(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        id: Id,
+    ) -> CoreResult<(User, OrgNode)> {
+        let user = tx
+            .get_user(ctx.actor.scope(), id)
             .await?
-            .filter(|g| g.tenant == owner.tenant)
-            .ok_or_else(|| {
-                CoreError::invalid(
-                    "unknown_group",
-                    "groups",
-                    format!("group {g} does not exist"),
-                )
-            })?;
-        super::groups::check_member_allowed(tx, ctx, &group, owner).await?;
+            .ok_or_else(|| CoreError::not_found("user"))?;
+        if !ctx.actor.is(id) && !self.may(ctx, "user", "read", id) {
+            return Err(CoreError::not_found("user"));
+        }
+        let owner = tx
+            .get_org_node(TenantScope::All, user.owner)
+            .await?
+            .ok_or_else(|| CoreError::Internal(format!("user {id} has no owner node")))?;
+        Ok((user, owner))
     }
-    Ok(())
+
+    /// Checks that a user owned by `owner` may join each of `groups`, and that the caller may
+    /// add them.
+    pub(super) async fn check_groups_for(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        owner: &OrgNode,
+        groups: &[Id],
+    ) -> CoreResult<()> {
+        for g in groups {
+            let group = tx
+                .get_group(ctx.actor.scope(), *g)
+                .await?
+                .filter(|g| g.tenant == owner.tenant)
+                .ok_or_else(|| {
+                    CoreError::invalid(
+                        "unknown_group",
+                        "groups",
+                        format!("group {g} does not exist"),
+                    )
+                })?;
+            self.check_member_allowed(tx, ctx, &group, owner).await?;
+        }
+        Ok(())
+    }
 }

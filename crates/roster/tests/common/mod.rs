@@ -322,6 +322,53 @@ impl Server {
         (tenant, token)
     }
 
+    /// Creates an object with `POST path` and returns its id; panics unless 201.
+    pub async fn create(&self, token: &str, path: &str, body: Value) -> String {
+        let r = self.post(path, token, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "POST {path}: {}", r.body);
+        r.id()
+    }
+
+    /// Registers a resource type (as the system administrator).
+    pub async fn resource_type(&self, sys: &str, name: &str, actions: &[&str]) {
+        let r = self
+            .post(
+                "/api/v1/resource-types",
+                sys,
+                json!({"name": name, "actions": actions}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+
+    /// Creates a resource and returns its id.
+    pub async fn resource(&self, token: &str, rtype: &str, name: &str, owner: &str) -> String {
+        self.create(
+            token,
+            "/api/v1/resources",
+            json!({"type": rtype, "name": name, "owner": owner}),
+        )
+        .await
+    }
+
+    /// Creates a grant from a JSON body and returns its id.
+    pub async fn grant(&self, token: &str, body: Value) -> String {
+        self.create(token, "/api/v1/grants", body).await
+    }
+
+    /// `POST /check` answered by `token`'s caller.
+    pub async fn check(&self, token: &str, user: &str, action: &str, resource: &str) -> bool {
+        let r = self
+            .post(
+                "/api/v1/check",
+                token,
+                json!({"user": user, "action": action, "resource": resource}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body["allowed"].as_bool().expect("allowed")
+    }
+
     /// Runs `roster verify` on this server's database; returns (success, output).
     pub fn verify(&self) -> (bool, String) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_roster"));

@@ -11,6 +11,9 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+mod access;
+pub use access::*;
+
 /// One page of a list, with the cursor for the next page (absent on the last).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListOf<T> {
@@ -317,7 +320,7 @@ pub struct CreateGroupBody {
     pub name: String,
     /// Description.
     pub description: Option<String>,
-    /// Owning tenant or customer.
+    /// Owning tenant or customer, or a project (the group is then project-level).
     pub owner: Uuid,
 }
 
@@ -329,6 +332,9 @@ pub struct UpdateGroupBody {
     pub name: Option<String>,
     /// New description.
     pub description: Option<String>,
+    /// The level is fixed at creation: naming another one is a conflict.
+    #[schema(value_type = Option<String>, example = "org")]
+    pub level: Option<GroupLevel>,
 }
 
 /// Filters of `GET /groups`.

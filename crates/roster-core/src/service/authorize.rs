@@ -1,0 +1,165 @@
+//! Authorisation of every service function through the access engine, the no-escalation rule,
+//! and what lists may show; plus how changes reach the index.
+
+use super::{Ctx, Service};
+use crate::access::{micros, Permission, Wanted};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::{now, Id};
+use crate::model::{AccessChange, Effect, Grant};
+use crate::store::StoreTx;
+
+/// Which owners a list may show rows of.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Visible {
+    /// Everything in the read scope (the caller reads the whole tenant, or everything).
+    Everything,
+    /// Only rows owned by these nodes.
+    Owners(Vec<Id>),
+    /// Nothing (beyond what the caller may always see of themselves).
+    Nothing,
+}
+
+impl Service {
+    /// Whether the caller may do `rtype:action` on `target` (an object, or the org node,
+    /// project or resource group it is asked about).
+    pub(super) fn may(&self, ctx: &Ctx, rtype: &str, action: &str, target: Id) -> bool {
+        match ctx.actor.user {
+            None => ctx.actor.system_admin,
+            Some(user) => self
+                .access
+                .read(|ix| ix.holds(user, Wanted::new(rtype, action), target, micros(now()))),
+        }
+    }
+
+    /// Refuses unless the caller may do `rtype:action` on `target`.
+    pub(super) fn require(
+        &self,
+        ctx: &Ctx,
+        rtype: &str,
+        action: &str,
+        target: Id,
+    ) -> CoreResult<()> {
+        if self.may(ctx, rtype, action, target) {
+            Ok(())
+        } else {
+            Err(CoreError::forbidden(format!(
+                "you do not have {rtype}:{action} here"
+            )))
+        }
+    }
+
+    /// Whether the caller holds `p` on `target` in full (a wildcard in every part it spells).
+    pub(super) fn holds(&self, ctx: &Ctx, p: &Permission, target: Id) -> bool {
+        match ctx.actor.user {
+            None => ctx.actor.system_admin,
+            Some(user) => self
+                .access
+                .read(|ix| ix.holds(user, Wanted::of(p), target, micros(now()))),
+        }
+    }
+
+    /// The no-escalation rule: refuses unless the caller holds every permission of each allow
+    /// grant in `grants` on that grant's scope. Whoever gives a grant, or a membership of a
+    /// group carrying grants, must hold what it gives.
+    pub(super) fn require_holds_all(&self, ctx: &Ctx, grants: &[Grant]) -> CoreResult<()> {
+        for g in grants.iter().filter(|g| g.effect == Effect::Allow) {
+            for p in self.permissions_of(g) {
+                if !self.holds(ctx, &p, g.scope) {
+                    return Err(escalation(&p, g.scope));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The permissions a grant gives: its role's, or its inline ones.
+    pub(super) fn permissions_of(&self, g: &Grant) -> Vec<Permission> {
+        let spelled: Vec<String> = match g.role {
+            Some(role) => self.access.read(|ix| ix.role_permissions(role)),
+            None => g.permissions.clone(),
+        };
+        spelled
+            .iter()
+            .filter_map(|p| Permission::parse(p).ok())
+            .collect()
+    }
+
+    /// The owners whose rows of `rtype` the caller may list, within `tx`'s tenant scope.
+    pub(super) async fn visible_owners(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        rtype: &str,
+    ) -> CoreResult<Visible> {
+        let Some(user) = ctx.actor.user else {
+            return Ok(if ctx.actor.system_admin {
+                Visible::Everything
+            } else {
+                Visible::Nothing
+            });
+        };
+        let wanted = Wanted::new(rtype, "read");
+        let roots = self
+            .access
+            .read(|ix| ix.node_roots(user, wanted, micros(now())));
+        if roots.allowed.is_empty() {
+            return Ok(Visible::Nothing);
+        }
+        let whole = roots.allowed.contains(&ctx.actor.tenant)
+            || roots.allowed.contains(&crate::SYSTEM_NODE_ID);
+        if whole && roots.denied.is_empty() {
+            return Ok(Visible::Everything);
+        }
+        let mut owners = Vec::new();
+        for node in &roots.allowed {
+            owners.extend(tx.subtree_ids(*node).await?);
+        }
+        let mut hidden = Vec::new();
+        for node in &roots.denied {
+            hidden.extend(tx.subtree_ids(*node).await?);
+        }
+        owners.sort();
+        owners.dedup();
+        hidden.sort();
+        owners.retain(|o| hidden.binary_search(o).is_err());
+        Ok(Visible::Owners(owners))
+    }
+
+    /// Records `changes` in the access change log, commits, and brings this node's index up
+    /// to date, so the next decision sees them.
+    pub(super) async fn commit_access(
+        &self,
+        mut tx: Box<dyn StoreTx>,
+        changes: &[AccessChange],
+    ) -> CoreResult<()> {
+        if !changes.is_empty() {
+            tx.record_access_changes(changes).await?;
+        }
+        tx.commit().await?;
+        if !changes.is_empty() {
+            self.refresh_access().await;
+        }
+        Ok(())
+    }
+
+    /// How many objects this node's access index holds.
+    pub fn access_sizes(&self) -> crate::access::IndexSizes {
+        self.access.read(|ix| ix.sizes())
+    }
+
+    /// Brings this node's access index up to the newest committed change. A failure is
+    /// logged, not returned: the change it follows is committed, and the next refresh (the
+    /// server polls) repairs the index.
+    pub async fn refresh_access(&self) {
+        if let Err(e) = self.access.catch_up(self.store.as_ref()).await {
+            tracing::warn!(error = %e, "the access index could not catch up; will retry");
+        }
+    }
+}
+
+/// The refusal of a change that would give rights the caller does not hold.
+fn escalation(p: &Permission, scope: Id) -> CoreError {
+    CoreError::Forbidden {
+        message: format!("you cannot give {p} on {scope}: you do not hold it there yourself"),
+    }
+}
