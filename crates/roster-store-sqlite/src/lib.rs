@@ -6,10 +6,14 @@
 //! transactions, which WAL lets run beside the writer.
 
 mod audit;
+mod changes;
 mod error;
 mod filters;
+mod grants;
 mod groups;
 mod org;
+mod projects;
+mod resources;
 mod rows;
 mod throttle;
 mod tokens;
