@@ -275,8 +275,7 @@ pub trait StoreTx: Send {
     /// Puts a resource in a resource group; whether it was not in it before.
     async fn add_resource_group_member(&mut self, group: Id, resource: Id) -> StoreResult<bool>;
     /// Takes a resource out of a resource group; whether it was in it.
-    async fn remove_resource_group_member(&mut self, group: Id, resource: Id)
-        -> StoreResult<bool>;
+    async fn remove_resource_group_member(&mut self, group: Id, resource: Id) -> StoreResult<bool>;
     /// The resource groups a resource is in.
     async fn resource_groups_of(&mut self, resource: Id) -> StoreResult<Vec<Id>>;
 
@@ -306,8 +305,12 @@ pub trait StoreTx: Send {
     /// The projects an org-level group is attached to.
     async fn projects_of_group(&mut self, group: Id) -> StoreResult<Vec<Id>>;
     /// Makes a user a project member; whether they were not one before.
-    async fn add_project_member(&mut self, project: Id, user: Id, at: Timestamp)
-        -> StoreResult<bool>;
+    async fn add_project_member(
+        &mut self,
+        project: Id,
+        user: Id,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
     /// Ends a user's project membership; whether they were a member.
     async fn remove_project_member(&mut self, project: Id, user: Id) -> StoreResult<bool>;
     /// A page of a project's members, ordered by user id: `(user, since)`.

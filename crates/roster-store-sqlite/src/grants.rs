@@ -64,7 +64,9 @@ pub(crate) async fn get_role(
     scope: TenantScope,
     id: Id,
 ) -> StoreResult<Option<Role>> {
-    let mut q = QueryBuilder::new(format!("SELECT {ROLE_COLUMNS} FROM roles ro WHERE ro.id = "));
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {ROLE_COLUMNS} FROM roles ro WHERE ro.id = "
+    ));
     q.push_bind(blob(id));
     filters::scope(&mut q, "ro.tenant_id", scope);
     let row = q.build().fetch_optional(conn).await.map_err(db_err)?;
@@ -171,7 +173,9 @@ pub(crate) async fn get(
     scope: TenantScope,
     id: Id,
 ) -> StoreResult<Option<Grant>> {
-    let mut q = QueryBuilder::new(format!("SELECT {GRANT_COLUMNS} FROM grants gr WHERE gr.id = "));
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {GRANT_COLUMNS} FROM grants gr WHERE gr.id = "
+    ));
     q.push_bind(blob(id));
     filters::scope(&mut q, "gr.tenant_id", scope);
     let row = q.build().fetch_optional(conn).await.map_err(db_err)?;

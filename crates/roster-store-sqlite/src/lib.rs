@@ -15,6 +15,7 @@ mod org;
 mod projects;
 mod resources;
 mod rows;
+mod snapshot;
 mod throttle;
 mod tokens;
 mod tx;

@@ -184,7 +184,10 @@ pub(crate) async fn list(
     rows::all(rows, rows::resource)
 }
 
-pub(crate) async fn insert_group(conn: &mut SqliteConnection, g: &ResourceGroup) -> StoreResult<()> {
+pub(crate) async fn insert_group(
+    conn: &mut SqliteConnection,
+    g: &ResourceGroup,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO resource_groups (id, tenant_id, owner_id, name, name_lc, description, \
          version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -204,7 +207,10 @@ pub(crate) async fn insert_group(conn: &mut SqliteConnection, g: &ResourceGroup)
     Ok(())
 }
 
-pub(crate) async fn update_group(conn: &mut SqliteConnection, g: &ResourceGroup) -> StoreResult<()> {
+pub(crate) async fn update_group(
+    conn: &mut SqliteConnection,
+    g: &ResourceGroup,
+) -> StoreResult<()> {
     sqlx::query(
         "UPDATE resource_groups SET name = ?, name_lc = ?, description = ?, version = ?, \
          updated_at = ? WHERE id = ?",

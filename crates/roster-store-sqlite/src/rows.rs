@@ -345,31 +345,12 @@ pub(crate) fn grant(row: &SqliteRow) -> StoreResult<Grant> {
     })
 }
 
-/// The columns [`access_user`] reads, in order, of `users u`.
-pub(crate) const ACCESS_USER_COLUMNS: &str =
-    "u.id, u.tenant_id, u.owner_id, u.status = 'active' AS active";
-
-/// A user's access facts from a row of [`ACCESS_USER_COLUMNS`].
-pub(crate) fn access_user(row: &SqliteRow) -> StoreResult<AccessUser> {
-    Ok(AccessUser {
-        id: id_at(row, 0)?,
-        tenant: id_at(row, 1)?,
-        owner: id_at(row, 2)?,
-        active: get(row, 3)?,
-    })
-}
-
 /// An access change from a row of `version, kind, entity_id`.
 pub(crate) fn access_change(row: &SqliteRow) -> StoreResult<(i64, AccessChange)> {
     Ok((
         get(row, 0)?,
         AccessChange::new(enum_at(row, 1, AccessKind::parse)?, id_at(row, 2)?),
     ))
-}
-
-/// A pair of ids from a row of two id columns (a link table's key).
-pub(crate) fn id_pair(row: &SqliteRow) -> StoreResult<(Id, Id)> {
-    Ok((id_at(row, 0)?, id_at(row, 1)?))
 }
 
 /// A project member and since when, from a row of `user_id, created_at`.

@@ -1,7 +1,10 @@
 //! [`SqliteTx`]: the contract's transaction over one sqlx transaction.
 
 use crate::error::db_err;
-use crate::{audit, changes, grants, groups, org, projects, resources, throttle, tokens, users, verify};
+use crate::{
+    audit, changes, grants, groups, org, projects, resources, snapshot, throttle, tokens, users,
+    verify,
+};
 use async_trait::async_trait;
 use roster_core::model::*;
 use roster_core::page::PageReq;
@@ -244,11 +247,7 @@ impl StoreTx for SqliteTx {
     async fn add_resource_group_member(&mut self, group: Id, resource: Id) -> StoreResult<bool> {
         resources::add_member(&mut self.tx, group, resource).await
     }
-    async fn remove_resource_group_member(
-        &mut self,
-        group: Id,
-        resource: Id,
-    ) -> StoreResult<bool> {
+    async fn remove_resource_group_member(&mut self, group: Id, resource: Id) -> StoreResult<bool> {
         resources::remove_member(&mut self.tx, group, resource).await
     }
     async fn resource_groups_of(&mut self, resource: Id) -> StoreResult<Vec<Id>> {
@@ -370,7 +369,7 @@ impl StoreTx for SqliteTx {
         changes::since(&mut self.tx, after, limit).await
     }
     async fn access_snapshot(&mut self) -> StoreResult<AccessSnapshot> {
-        changes::snapshot(&mut self.tx).await
+        snapshot::snapshot(&mut self.tx).await
     }
 
     async fn row_counts(&mut self) -> StoreResult<RowCounts> {

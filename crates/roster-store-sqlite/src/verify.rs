@@ -512,8 +512,7 @@ const GRANT_SCOPE_JOINS: &str = "\
     LEFT JOIN resources sr ON gr.scope_kind = 'resource' AND sr.id = gr.scope_id";
 
 /// The tenant of a grant's scope (NULL when the scope is missing), given [`GRANT_SCOPE_JOINS`].
-const GRANT_SCOPE_TENANT: &str =
-    "COALESCE(sn.tenant_id, sp.tenant_id, sg.tenant_id, sr.tenant_id)";
+const GRANT_SCOPE_TENANT: &str = "COALESCE(sn.tenant_id, sp.tenant_id, sg.tenant_id, sr.tenant_id)";
 
 /// Everything wrong with the stored data, one sentence each.
 pub(crate) async fn problems(conn: &mut SqliteConnection) -> StoreResult<Vec<String>> {

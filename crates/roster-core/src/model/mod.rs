@@ -9,8 +9,8 @@ mod token;
 mod user;
 
 pub use access::{
-    AccessChange, AccessKind, AccessSnapshot, AccessUser, Effect, Grant, GrantQuery, OwnedQuery, Project,
-    Resource, ResourceGroup, ResourceQuery, ResourceType, Role, ScopeKind, SubjectKind,
+    AccessChange, AccessKind, AccessSnapshot, AccessUser, Effect, Grant, GrantQuery, OwnedQuery,
+    Project, Resource, ResourceGroup, ResourceQuery, ResourceType, Role, ScopeKind, SubjectKind,
 };
 pub use audit::{AuditEvent, AuditQuery};
 pub use group::{Group, GroupKind, GroupLevel, GroupQuery, Membership};
