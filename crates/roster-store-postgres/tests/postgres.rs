@@ -197,7 +197,7 @@ async fn searched_text_columns_compare_bytewise() {
     .fetch_all(&mut raw)
     .await
     .unwrap();
-    assert_eq!(columns.len(), 8, "{columns:?}");
+    assert_eq!(columns.len(), 12, "{columns:?}");
     for (table, column, collation) in columns {
         assert_eq!(collation.as_deref(), Some("C"), "{table}.{column}");
     }
