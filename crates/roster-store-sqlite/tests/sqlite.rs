@@ -1,10 +1,15 @@
 //! What the SQLite store does beyond the shared contract: opening, migrating, the file's
 //! settings, and how it copes with data it did not write.
 
-use roster_core::model::{OrgKind, OrgNode, User, UserKind, UserStatus};
+use roster_core::access::builtin;
+use roster_core::model::{
+    Effect, GrantQuery, Group, GroupKind, GroupLevel, OrgKind, OrgNode, ScopeKind, SubjectKind,
+    User, UserKind, UserStatus,
+};
 use roster_core::store::{Store, StoreError, TenantScope};
 use roster_core::{new_id, now, SYSTEM_NODE_ID};
 use roster_store_sqlite::SqliteStore;
+use sqlx::migrate::Migrator;
 use sqlx::{Connection, SqliteConnection};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -313,4 +318,129 @@ async fn access_snapshot_of_a_large_install_is_quick() {
         Duration::from_secs(2)
     };
     assert!(took < bound, "took {took:?}");
+}
+
+/// Predefined groups that exist when the access tables arrive get their built-in grants:
+/// Administrators the Administrator role, Users the Read only role, each on its node; other
+/// groups get none.
+#[tokio::test]
+async fn migrating_gives_existing_predefined_groups_their_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let mut before_access = Migrator::new(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations"
+    )))
+    .await
+    .unwrap();
+    before_access.migrations.to_mut().retain(|m| m.version < 4);
+    let mut conn = raw(&path).await;
+    before_access.run(&mut conn).await.unwrap();
+
+    let root = root();
+    let tenant_id = new_id();
+    let tenant = OrgNode {
+        id: tenant_id,
+        kind: OrgKind::Tenant,
+        name: "Tenant".into(),
+        parent: Some(SYSTEM_NODE_ID),
+        tenant: tenant_id,
+        path: vec![SYSTEM_NODE_ID, tenant_id],
+        ..root.clone()
+    };
+    let groups: Vec<Group> = [
+        GroupKind::Administrators,
+        GroupKind::Users,
+        GroupKind::All,
+        GroupKind::Custom,
+    ]
+    .into_iter()
+    .map(|kind| Group {
+        id: new_id(),
+        tenant: tenant_id,
+        owner: tenant_id,
+        name: kind.as_str().into(),
+        description: String::new(),
+        level: GroupLevel::Org,
+        kind,
+        version: 1,
+        created_at: now(),
+        updated_at: now(),
+    })
+    .collect();
+    for n in [&root, &tenant] {
+        sqlx::query(
+            "INSERT INTO org_nodes (id, kind, name, name_lc, parent_id, tenant_id, path, \
+             version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0, 0)",
+        )
+        .bind(n.id.as_bytes().to_vec())
+        .bind(n.kind.as_str())
+        .bind(&n.name)
+        .bind(n.name.to_lowercase())
+        .bind(n.parent.map(|p| p.as_bytes().to_vec()))
+        .bind(n.tenant.as_bytes().to_vec())
+        .bind(n.path.iter().map(|id| format!("{id}/")).collect::<String>())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    for g in &groups {
+        sqlx::query(
+            "INSERT INTO user_groups (id, tenant_id, owner_id, name, name_lc, description, \
+             level, kind, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '', 'org', ?, 1, 0, 0)",
+        )
+        .bind(g.id.as_bytes().to_vec())
+        .bind(g.tenant.as_bytes().to_vec())
+        .bind(g.owner.as_bytes().to_vec())
+        .bind(&g.name)
+        .bind(&g.name)
+        .bind(g.kind.as_str())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    drop(conn);
+
+    let started = now();
+    store.migrate().await.expect("the access migration");
+    let mut tx = store.read().await.unwrap();
+    let mut grants = tx
+        .list_grants(
+            TenantScope::Tenant(tenant_id),
+            &GrantQuery::default(),
+            roster_core::page::PageReq {
+                after: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    grants.sort_by_key(|g| g.role);
+    assert_eq!(grants.len(), 2, "{grants:?}");
+    for (grant, (group, role)) in grants.iter().zip([
+        (&groups[0], builtin::ADMINISTRATOR_ROLE),
+        (&groups[1], builtin::READ_ONLY_ROLE),
+    ]) {
+        assert_eq!(grant.subject, group.id);
+        assert_eq!(grant.subject_kind, SubjectKind::Group);
+        assert_eq!(grant.role, Some(role));
+        assert!(grant.permissions.is_empty());
+        assert_eq!(
+            (grant.scope, grant.scope_kind),
+            (tenant_id, ScopeKind::Node)
+        );
+        assert_eq!(grant.tenant, tenant_id);
+        assert_eq!(grant.effect, Effect::Allow);
+        assert_eq!((grant.valid_from, grant.valid_until), (None, None));
+        assert_eq!(grant.version, 1);
+        assert!(grant.created_at >= started - chrono::TimeDelta::seconds(5));
+        assert_eq!(grant.created_at, grant.updated_at);
+    }
+    assert_ne!(grants[0].id, grants[1].id);
+    assert_eq!(tx.access_version().await.unwrap(), 0);
+    assert_eq!(
+        tx.consistency_problems().await.unwrap(),
+        Vec::<String>::new()
+    );
 }
