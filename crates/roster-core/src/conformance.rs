@@ -61,6 +61,21 @@ macro_rules! conformance_tests {
             all_tokens_page_with_hashes,
             audit_events_insert_in_bulk,
             login_attempts_count_atomically,
+            resource_types_round_trip,
+            resources_round_trip,
+            resource_query_filters,
+            resource_groups_round_trip,
+            projects_round_trip,
+            roles_round_trip,
+            grants_round_trip,
+            access_tenant_scoping,
+            delete_user_removes_grants_and_project_memberships,
+            delete_group_removes_grants_and_attachments,
+            delete_org_node_removes_grants_on_it,
+            access_change_log_versions,
+            access_versions_commit_in_order,
+            access_snapshot_contents,
+            access_consistency_problems_found,
         );
     };
     (@each $make:expr; $($name:ident),+ $(,)?) => {
@@ -1733,13 +1748,19 @@ pub async fn consistency_problems_found(store: &dyn Store) {
     .await;
 }
 
-/// One way of breaking a consistent store, for [`consistency_problems_found`].
+/// One way of breaking a consistent store, for [`consistency_problems_found`] and
+/// [`access_consistency_problems_found`].
 enum Breakage {
     DeleteGroup(Id),
     InsertUser(User),
     InsertGroup(Group),
     InsertNode(OrgNode),
     Membership(Membership),
+    Grant(Grant),
+    Resource(Resource),
+    ResourceGroupMember(Id, Id),
+    ProjectMember(Id, Id),
+    Attachment(Id, Id),
 }
 
 impl Breakage {
@@ -1753,6 +1774,18 @@ impl Breakage {
                 Ok(())
             }
             Breakage::Membership(m) => tx.upsert_membership(&m).await,
+            Breakage::Grant(g) => tx.insert_grant(&g).await,
+            Breakage::Resource(r) => tx.insert_resource(&r).await,
+            Breakage::ResourceGroupMember(group, resource) => tx
+                .add_resource_group_member(group, resource)
+                .await
+                .map(drop),
+            Breakage::ProjectMember(project, user) => {
+                tx.add_project_member(project, user, now()).await.map(drop)
+            }
+            Breakage::Attachment(project, group) => {
+                tx.attach_group(project, group, now()).await.map(drop)
+            }
         }
         .expect("the store takes inconsistent data; the check finds it");
     }
@@ -2135,4 +2168,1536 @@ pub async fn login_attempts_count_atomically(store: &dyn Store) {
         (1..=8).collect::<Vec<i64>>(),
         "each racing attempt got its own count"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The access model
+// ---------------------------------------------------------------------------------------------
+
+fn resource_of(owner: Id, tenant: Id, rtype: &str, name: &str) -> Resource {
+    let at = now();
+    Resource {
+        id: new_id(),
+        tenant,
+        owner,
+        rtype: rtype.into(),
+        name: name.into(),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn resource_group_of(owner: Id, tenant: Id, name: &str) -> ResourceGroup {
+    let at = now();
+    ResourceGroup {
+        id: new_id(),
+        tenant,
+        owner,
+        name: name.into(),
+        description: format!("{name} described"),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn project_of(owner: &OrgNode, name: &str) -> Project {
+    let at = now();
+    Project {
+        id: new_id(),
+        tenant: owner.tenant,
+        owner: owner.id,
+        name: name.into(),
+        description: String::new(),
+        exclusive: true,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn role_of(owner: &OrgNode, name: &str, permissions: &[&str]) -> Role {
+    let at = now();
+    Role {
+        id: new_id(),
+        tenant: owner.tenant,
+        owner: owner.id,
+        name: name.into(),
+        description: String::new(),
+        permissions: permissions.iter().map(|p| (*p).to_string()).collect(),
+        builtin: false,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// A grant of `role` to a user or group on a scope of `tenant`.
+fn grant_of(
+    (subject, subject_kind): (Id, SubjectKind),
+    (scope, scope_kind): (Id, ScopeKind),
+    tenant: Id,
+    role: Option<Id>,
+) -> Grant {
+    let at = now();
+    Grant {
+        id: new_id(),
+        tenant,
+        subject,
+        subject_kind,
+        role,
+        permissions: if role.is_none() {
+            vec!["device:read".into(), "service:*".into()]
+        } else {
+            Vec::new()
+        },
+        scope,
+        scope_kind,
+        effect: Effect::Allow,
+        valid_from: None,
+        valid_until: None,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn to_user(u: &User) -> (Id, SubjectKind) {
+    (u.id, SubjectKind::User)
+}
+
+fn to_group(g: &Group) -> (Id, SubjectKind) {
+    (g.id, SubjectKind::Group)
+}
+
+fn on_node(n: &OrgNode) -> (Id, ScopeKind) {
+    (n.id, ScopeKind::Node)
+}
+
+/// The built-in Viewer role's id (built-in roles are not stored; grants name them by id).
+const VIEWER: Id = crate::access::builtin::VIEWER_ROLE;
+
+async fn list_resources(tx: &mut dyn StoreTx, scope: TenantScope, q: ResourceQuery) -> Vec<Id> {
+    ids(
+        &tx.list_resources(scope, &q, first(100))
+            .await
+            .expect("list resources"),
+        |r| r.id,
+    )
+}
+
+async fn list_grants(tx: &mut dyn StoreTx, scope: TenantScope, q: GrantQuery) -> Vec<Id> {
+    ids(
+        &tx.list_grants(scope, &q, first(100))
+            .await
+            .expect("list grants"),
+        |g| g.id,
+    )
+}
+
+async fn assert_consistent(tx: &mut dyn StoreTx) {
+    assert_eq!(
+        tx.consistency_problems().await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+/// Types are registered, their actions replaced (keeping when they were registered), listed
+/// by name and removed; a type is in use while a resource has it.
+pub async fn resource_types_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let at = now();
+    let device = ResourceType {
+        name: "device".into(),
+        actions: vec!["read".into(), "write".into()],
+        builtin: false,
+        created_at: at,
+        updated_at: at,
+    };
+    let dashboard = ResourceType {
+        name: "dashboard".into(),
+        actions: vec![],
+        ..device.clone()
+    };
+    let mut tx = write(store).await;
+    tx.upsert_resource_type(&device).await.unwrap();
+    tx.upsert_resource_type(&dashboard).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_resource_type("device").await.unwrap(),
+        Some(device.clone())
+    );
+    assert_eq!(tx.get_resource_type("Device").await.unwrap(), None);
+    assert_eq!(
+        tx.list_resource_types().await.unwrap(),
+        vec![dashboard.clone(), device.clone()]
+    );
+    drop(tx);
+
+    let changed = ResourceType {
+        actions: vec!["read".into(), "write".into(), "reboot".into()],
+        created_at: later(60),
+        updated_at: later(60),
+        ..device.clone()
+    };
+    let mut tx = write(store).await;
+    tx.upsert_resource_type(&changed).await.unwrap();
+    tx.insert_resource(&resource_of(w.a.id, w.a.id, "device", "d1"))
+        .await
+        .unwrap();
+    commit(tx).await;
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.get_resource_type("device").await.unwrap(),
+        Some(ResourceType {
+            created_at: device.created_at,
+            ..changed
+        }),
+        "the actions are replaced, the registration time kept"
+    );
+    assert!(tx.resource_type_in_use("device").await.unwrap());
+    assert!(!tx.resource_type_in_use("dashboard").await.unwrap());
+    assert!(tx.delete_resource_type("dashboard").await.unwrap());
+    assert!(!tx.delete_resource_type("dashboard").await.unwrap());
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_resource_type("dashboard").await.unwrap(), None);
+    assert_eq!(tx.list_resource_types().await.unwrap().len(), 1);
+}
+
+/// Resources read back equal; updates write name, owner, version and `updated_at`; names are
+/// unique per owner and type, case-insensitively; deleting one takes its resource-group
+/// memberships and the grants held on it, and nothing else.
+pub async fn resources_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "viewer");
+    let r = resource_of(w.a.id, w.a.id, "device", "Router");
+    let other = resource_of(w.a.id, w.a.id, "device", "Switch");
+    let rg = resource_group_of(w.a.id, w.a.id, "Network");
+    let on_r = grant_of(
+        to_user(&u),
+        (r.id, ScopeKind::Resource),
+        w.a.id,
+        Some(VIEWER),
+    );
+    let on_other = grant_of(
+        to_user(&u),
+        (other.id, ScopeKind::Resource),
+        w.a.id,
+        Some(VIEWER),
+    );
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    tx.insert_resource(&r).await.unwrap();
+    tx.insert_resource(&other).await.unwrap();
+    tx.insert_resource_group(&rg).await.unwrap();
+    assert!(tx.add_resource_group_member(rg.id, r.id).await.unwrap());
+    assert!(tx.add_resource_group_member(rg.id, other.id).await.unwrap());
+    tx.insert_grant(&on_r).await.unwrap();
+    tx.insert_grant(&on_other).await.unwrap();
+    // The same name is fine for another type or another owner.
+    tx.insert_resource(&resource_of(w.a.id, w.a.id, "service", "router"))
+        .await
+        .unwrap();
+    tx.insert_resource(&resource_of(w.customer.id, w.a.id, "device", "ROUTER"))
+        .await
+        .unwrap();
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    match tx
+        .insert_resource(&resource_of(w.a.id, w.a.id, "device", "rOUTER"))
+        .await
+    {
+        Err(StoreError::Unique("resource name")) => {}
+        other => panic!("a resource name differing only in case must be refused: {other:?}"),
+    }
+    drop(tx);
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_resource(ALL, r.id).await.unwrap(), Some(r.clone()));
+    drop(tx);
+    let moved = Resource {
+        name: "Core router".into(),
+        owner: w.customer.id,
+        version: 2,
+        updated_at: later(5),
+        ..r.clone()
+    };
+    let mut tx = write(store).await;
+    tx.update_resource(&moved).await.unwrap();
+    commit(tx).await;
+    let mut tx = write(store).await;
+    assert_eq!(tx.get_resource(ALL, r.id).await.unwrap(), Some(moved));
+    match tx
+        .update_resource(&Resource {
+            name: "CORE ROUTER".into(),
+            owner: w.customer.id,
+            ..other.clone()
+        })
+        .await
+    {
+        Ok(()) => panic!("renaming onto a taken resource name must be refused"),
+        Err(e) => assert!(matches!(e, StoreError::Unique("resource name")), "{e:?}"),
+    }
+    drop(tx);
+
+    let mut tx = write(store).await;
+    tx.delete_resource(r.id).await.unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_resource(ALL, r.id).await.unwrap(), None);
+    assert!(tx.resource_groups_of(r.id).await.unwrap().is_empty());
+    assert_eq!(tx.get_grant(ALL, on_r.id).await.unwrap(), None);
+    assert_eq!(
+        tx.get_grant(ALL, on_other.id).await.unwrap(),
+        Some(on_other)
+    );
+    assert_eq!(tx.resource_groups_of(other.id).await.unwrap(), vec![rg.id]);
+    assert_eq!(
+        tx.get_resource_group(ALL, rg.id).await.unwrap(),
+        Some(rg.clone())
+    );
+    assert_consistent(tx.as_mut()).await;
+}
+
+/// Every resource filter, alone and combined, and paging.
+pub async fn resource_query_filters(store: &dyn Store) {
+    let w = seed(store).await;
+    let rg = resource_group_of(w.a.id, w.a.id, "Group");
+    let r1 = resource_of(w.a.id, w.a.id, "device", "Alpha");
+    let r2 = resource_of(w.a.id, w.a.id, "service", "alpine");
+    let r3 = resource_of(w.customer.id, w.a.id, "device", "Beta");
+    let r4 = resource_of(w.b.id, w.b.id, "device", "Alps");
+    let mut tx = write(store).await;
+    tx.insert_resource_group(&rg).await.unwrap();
+    for r in [&r1, &r2, &r3, &r4] {
+        tx.insert_resource(r).await.unwrap();
+    }
+    for r in [&r2, &r3] {
+        tx.add_resource_group_member(rg.id, r.id).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let q = ResourceQuery::default;
+    assert_eq!(
+        list_resources(tx.as_mut(), ALL, q()).await,
+        vec![r1.id, r2.id, r3.id, r4.id]
+    );
+    let a = TenantScope::Tenant(w.a.id);
+    assert_eq!(
+        list_resources(tx.as_mut(), a, q()).await,
+        vec![r1.id, r2.id, r3.id]
+    );
+    let owned = |owner| ResourceQuery {
+        owner: Some(owner),
+        ..q()
+    };
+    assert_eq!(
+        list_resources(tx.as_mut(), ALL, owned(w.a.id)).await,
+        vec![r1.id, r2.id]
+    );
+    let mut visible = unknown_ids(600);
+    visible.push(w.customer.id);
+    visible.push(w.b.id);
+    let within = |owners: Vec<Id>| ResourceQuery {
+        owner_in: Some(owners),
+        ..q()
+    };
+    assert_eq!(
+        list_resources(tx.as_mut(), ALL, within(visible.clone())).await,
+        vec![r3.id, r4.id]
+    );
+    assert_eq!(
+        list_resources(tx.as_mut(), ALL, within(visible[598..].to_vec())).await,
+        vec![r3.id, r4.id]
+    );
+    assert!(list_resources(tx.as_mut(), ALL, within(vec![]))
+        .await
+        .is_empty());
+    let typed = ResourceQuery {
+        rtype: Some("device".into()),
+        ..q()
+    };
+    assert_eq!(
+        list_resources(tx.as_mut(), a, typed.clone()).await,
+        vec![r1.id, r3.id]
+    );
+    let prefixed = |p: &str| ResourceQuery {
+        name_prefix: Some(p.into()),
+        ..q()
+    };
+    assert_eq!(
+        list_resources(tx.as_mut(), ALL, prefixed("alp")).await,
+        vec![r1.id, r2.id, r4.id]
+    );
+    assert_eq!(
+        list_resources(
+            tx.as_mut(),
+            ALL,
+            ResourceQuery {
+                rtype: Some("device".into()),
+                ..prefixed("alp")
+            }
+        )
+        .await,
+        vec![r1.id, r4.id]
+    );
+    let in_group = ResourceQuery {
+        group: Some(rg.id),
+        ..q()
+    };
+    assert_eq!(
+        list_resources(tx.as_mut(), ALL, in_group.clone()).await,
+        vec![r2.id, r3.id]
+    );
+    assert_eq!(
+        list_resources(
+            tx.as_mut(),
+            ALL,
+            ResourceQuery {
+                rtype: Some("device".into()),
+                ..in_group.clone()
+            }
+        )
+        .await,
+        vec![r3.id]
+    );
+    assert!(
+        list_resources(tx.as_mut(), TenantScope::Tenant(w.b.id), in_group.clone())
+            .await
+            .is_empty()
+    );
+    let page = tx
+        .list_resources(ALL, &in_group, after(r2.id, 10))
+        .await
+        .unwrap();
+    assert_eq!(ids(&page, |r| r.id), vec![r3.id]);
+    let page = tx.list_resources(ALL, &q(), after(r1.id, 2)).await.unwrap();
+    assert_eq!(ids(&page, |r| r.id), vec![r2.id, r3.id]);
+}
+
+/// Resource groups read back equal and update; names are unique per owner; membership changes
+/// say whether they changed anything; lists filter and page; deleting a group takes its
+/// memberships and the grants held on it, never the resources.
+pub async fn resource_groups_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "viewer");
+    let g1 = resource_group_of(w.a.id, w.a.id, "Systems");
+    let g2 = resource_group_of(w.a.id, w.a.id, "Entities");
+    let g3 = resource_group_of(w.customer.id, w.a.id, "Systems");
+    let gb = resource_group_of(w.b.id, w.b.id, "Systems of B");
+    let r1 = resource_of(w.a.id, w.a.id, "system", "One");
+    let r2 = resource_of(w.a.id, w.a.id, "system", "Two");
+    let on_g1 = grant_of(
+        to_user(&u),
+        (g1.id, ScopeKind::ResourceGroup),
+        w.a.id,
+        Some(VIEWER),
+    );
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    for g in [&g1, &g2, &g3, &gb] {
+        tx.insert_resource_group(g).await.unwrap();
+    }
+    tx.insert_resource(&r1).await.unwrap();
+    tx.insert_resource(&r2).await.unwrap();
+    tx.insert_grant(&on_g1).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    match tx
+        .insert_resource_group(&resource_group_of(w.a.id, w.a.id, "SYSTEMS"))
+        .await
+    {
+        Err(StoreError::Unique("resource group name")) => {}
+        other => panic!("a duplicate resource group name must be refused: {other:?}"),
+    }
+    drop(tx);
+
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.get_resource_group(ALL, g1.id).await.unwrap(),
+        Some(g1.clone())
+    );
+    assert!(tx.add_resource_group_member(g1.id, r1.id).await.unwrap());
+    assert!(!tx.add_resource_group_member(g1.id, r1.id).await.unwrap());
+    assert!(tx.add_resource_group_member(g1.id, r2.id).await.unwrap());
+    assert!(tx.add_resource_group_member(g2.id, r1.id).await.unwrap());
+    assert!(tx.remove_resource_group_member(g2.id, r1.id).await.unwrap());
+    assert!(!tx.remove_resource_group_member(g2.id, r1.id).await.unwrap());
+    assert!(tx.add_resource_group_member(g2.id, r1.id).await.unwrap());
+    let renamed = ResourceGroup {
+        name: "All systems".into(),
+        description: "every one".into(),
+        version: 2,
+        updated_at: later(5),
+        ..g1.clone()
+    };
+    tx.update_resource_group(&renamed).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_resource_group(ALL, g1.id).await.unwrap(),
+        Some(renamed.clone())
+    );
+    assert_eq!(
+        tx.resource_groups_of(r1.id).await.unwrap(),
+        sorted(vec![g1.id, g2.id])
+    );
+    let list = async |tx: &mut dyn StoreTx, scope, q: OwnedQuery| {
+        ids(
+            &tx.list_resource_groups(scope, &q, first(100))
+                .await
+                .unwrap(),
+            |g| g.id,
+        )
+    };
+    let q = OwnedQuery::default;
+    assert_eq!(
+        list(tx.as_mut(), ALL, q()).await,
+        vec![g1.id, g2.id, g3.id, gb.id]
+    );
+    assert_eq!(
+        list(tx.as_mut(), TenantScope::Tenant(w.b.id), q()).await,
+        vec![gb.id]
+    );
+    assert_eq!(
+        list(
+            tx.as_mut(),
+            ALL,
+            OwnedQuery {
+                owner: Some(w.a.id),
+                ..q()
+            }
+        )
+        .await,
+        vec![g1.id, g2.id]
+    );
+    assert_eq!(
+        list(
+            tx.as_mut(),
+            ALL,
+            OwnedQuery {
+                owner_in: Some(vec![w.customer.id, w.b.id]),
+                ..q()
+            }
+        )
+        .await,
+        vec![g3.id, gb.id]
+    );
+    assert!(list(
+        tx.as_mut(),
+        ALL,
+        OwnedQuery {
+            owner_in: Some(vec![]),
+            ..q()
+        }
+    )
+    .await
+    .is_empty());
+    assert_eq!(
+        list(
+            tx.as_mut(),
+            ALL,
+            OwnedQuery {
+                name_prefix: Some("sys".into()),
+                ..q()
+            }
+        )
+        .await,
+        vec![g3.id, gb.id],
+        "the prefix matches the current name"
+    );
+    let page = tx
+        .list_resource_groups(ALL, &q(), after(g1.id, 2))
+        .await
+        .unwrap();
+    assert_eq!(ids(&page, |g| g.id), vec![g2.id, g3.id]);
+    drop(tx);
+
+    let mut tx = write(store).await;
+    tx.delete_resource_group(g1.id).await.unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_resource_group(ALL, g1.id).await.unwrap(), None);
+    assert_eq!(tx.get_grant(ALL, on_g1.id).await.unwrap(), None);
+    assert_eq!(tx.get_resource(ALL, r2.id).await.unwrap(), Some(r2.clone()));
+    assert!(tx.resource_groups_of(r2.id).await.unwrap().is_empty());
+    assert_eq!(tx.resource_groups_of(r1.id).await.unwrap(), vec![g2.id]);
+    let members = tx
+        .list_resources(
+            ALL,
+            &ResourceQuery {
+                group: Some(g1.id),
+                ..ResourceQuery::default()
+            },
+            first(10),
+        )
+        .await
+        .unwrap();
+    assert!(members.is_empty());
+    assert_consistent(tx.as_mut()).await;
+}
+
+/// Projects read back equal and update; names are unique per owner; attachments and members
+/// say whether they changed anything and are listed both ways; deleting a project takes its
+/// members, its attachments and the grants held on it, never the users and groups.
+pub async fn projects_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let p1 = project_of(&w.a, "Apollo");
+    let p2 = project_of(&w.a, "Gemini");
+    let p3 = project_of(&w.customer, "Apollo");
+    let pb = project_of(&w.b, "Mercury");
+    let org_group = group_of(&w.a, GroupKind::Custom, "Engineers");
+    let users: Vec<User> = (0..5).map(|i| user_of(&w.a, &format!("crew{i}"))).collect();
+    let on_p1 = grant_of(
+        to_group(&org_group),
+        (p1.id, ScopeKind::Project),
+        w.a.id,
+        Some(VIEWER),
+    );
+    let at = now();
+    let mut tx = write(store).await;
+    for p in [&p1, &p2, &p3, &pb] {
+        tx.insert_project(p).await.unwrap();
+    }
+    tx.insert_group(&org_group).await.unwrap();
+    for u in &users {
+        tx.insert_user(u, None).await.unwrap();
+    }
+    tx.insert_grant(&on_p1).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    match tx.insert_project(&project_of(&w.a, "APOLLO")).await {
+        Err(StoreError::Unique("project name")) => {}
+        other => panic!("a duplicate project name must be refused: {other:?}"),
+    }
+    drop(tx);
+
+    let mut tx = write(store).await;
+    assert_eq!(tx.get_project(ALL, p1.id).await.unwrap(), Some(p1.clone()));
+    let changed = Project {
+        name: "Apollo 11".into(),
+        description: "to the moon".into(),
+        exclusive: false,
+        version: 2,
+        updated_at: later(5),
+        ..p1.clone()
+    };
+    tx.update_project(&changed).await.unwrap();
+    assert!(tx.attach_group(p1.id, org_group.id, at).await.unwrap());
+    assert!(!tx.attach_group(p1.id, org_group.id, at).await.unwrap());
+    assert!(tx.attach_group(p2.id, org_group.id, at).await.unwrap());
+    assert!(tx.detach_group(p2.id, org_group.id).await.unwrap());
+    assert!(!tx.detach_group(p2.id, org_group.id).await.unwrap());
+    assert!(tx.attach_group(p2.id, org_group.id, at).await.unwrap());
+    for u in &users {
+        assert!(tx.add_project_member(p1.id, u.id, at).await.unwrap());
+    }
+    assert!(!tx
+        .add_project_member(p1.id, users[0].id, later(5))
+        .await
+        .unwrap());
+    assert!(tx.add_project_member(p2.id, users[0].id, at).await.unwrap());
+    assert!(tx.remove_project_member(p2.id, users[0].id).await.unwrap());
+    assert!(!tx.remove_project_member(p2.id, users[0].id).await.unwrap());
+    assert!(tx.add_project_member(p2.id, users[1].id, at).await.unwrap());
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_project(ALL, p1.id).await.unwrap(), Some(changed));
+    assert_eq!(tx.attached_groups(p1.id).await.unwrap(), vec![org_group.id]);
+    assert_eq!(
+        tx.projects_of_group(org_group.id).await.unwrap(),
+        vec![p1.id, p2.id]
+    );
+    let members = tx.list_project_members(p1.id, first(3)).await.unwrap();
+    assert_eq!(
+        members,
+        users[..3].iter().map(|u| (u.id, at)).collect::<Vec<_>>(),
+        "ordered by user, since the first addition"
+    );
+    let rest = tx
+        .list_project_members(p1.id, after(users[2].id, 10))
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest, |m| m.0), vec![users[3].id, users[4].id]);
+    assert_eq!(tx.projects_of_user(users[0].id).await.unwrap(), vec![p1.id]);
+    assert_eq!(
+        tx.projects_of_user(users[1].id).await.unwrap(),
+        vec![p1.id, p2.id]
+    );
+    let list = async |tx: &mut dyn StoreTx, scope, q: OwnedQuery| {
+        ids(
+            &tx.list_projects(scope, &q, first(100)).await.unwrap(),
+            |p| p.id,
+        )
+    };
+    let q = OwnedQuery::default;
+    assert_eq!(
+        list(tx.as_mut(), TenantScope::Tenant(w.a.id), q()).await,
+        vec![p1.id, p2.id, p3.id]
+    );
+    assert_eq!(
+        list(
+            tx.as_mut(),
+            ALL,
+            OwnedQuery {
+                name_prefix: Some("apollo".into()),
+                ..q()
+            }
+        )
+        .await,
+        vec![p1.id, p3.id]
+    );
+    assert_eq!(
+        list(
+            tx.as_mut(),
+            ALL,
+            OwnedQuery {
+                owner: Some(w.a.id),
+                name_prefix: Some("apollo".into()),
+                ..q()
+            }
+        )
+        .await,
+        vec![p1.id]
+    );
+    assert_eq!(
+        list(
+            tx.as_mut(),
+            TenantScope::Tenant(w.b.id),
+            OwnedQuery {
+                owner_in: Some(vec![w.a.id, w.b.id]),
+                ..q()
+            }
+        )
+        .await,
+        vec![pb.id]
+    );
+    let page = tx.list_projects(ALL, &q(), after(p2.id, 1)).await.unwrap();
+    assert_eq!(ids(&page, |p| p.id), vec![p3.id]);
+    drop(tx);
+
+    let mut tx = write(store).await;
+    tx.delete_project(p1.id).await.unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_project(ALL, p1.id).await.unwrap(), None);
+    assert!(tx.attached_groups(p1.id).await.unwrap().is_empty());
+    assert_eq!(
+        tx.projects_of_group(org_group.id).await.unwrap(),
+        vec![p2.id]
+    );
+    assert!(tx
+        .list_project_members(p1.id, first(10))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(tx.projects_of_user(users[0].id).await.unwrap().is_empty());
+    assert_eq!(tx.projects_of_user(users[1].id).await.unwrap(), vec![p2.id]);
+    assert_eq!(tx.get_grant(ALL, on_p1.id).await.unwrap(), None);
+    assert!(tx.get_group(ALL, org_group.id).await.unwrap().is_some());
+    assert!(tx.get_user(ALL, users[0].id).await.unwrap().is_some());
+    assert_consistent(tx.as_mut()).await;
+}
+
+/// Custom roles read back equal (never built-in) and update; names are unique per owner;
+/// lists filter and page; a role is in use while a grant names it.
+pub async fn roles_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "operator");
+    let r1 = role_of(&w.a, "Operator", &["device:read", "device:reboot"]);
+    let r2 = role_of(&w.a, "Auditor", &[]);
+    let r3 = role_of(&w.customer, "Operator", &["*:read"]);
+    let rb = role_of(&w.b, "Operator", &["service:*"]);
+    let g = grant_of(to_user(&u), on_node(&w.a), w.a.id, Some(r1.id));
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    for r in [&r1, &r2, &r3, &rb] {
+        tx.insert_role(r).await.unwrap();
+    }
+    tx.insert_grant(&g).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    match tx.insert_role(&role_of(&w.a, "OPERATOR", &[])).await {
+        Err(StoreError::Unique("role name")) => {}
+        other => panic!("a duplicate role name must be refused: {other:?}"),
+    }
+    drop(tx);
+
+    let mut tx = write(store).await;
+    assert_eq!(tx.get_role(ALL, r1.id).await.unwrap(), Some(r1.clone()));
+    assert_eq!(tx.get_role(ALL, r2.id).await.unwrap(), Some(r2.clone()));
+    assert_eq!(tx.get_role(ALL, VIEWER).await.unwrap(), None, "not stored");
+    let changed = Role {
+        name: "Device operator".into(),
+        description: "runs devices".into(),
+        permissions: vec!["device:*".into()],
+        version: 2,
+        updated_at: later(5),
+        ..r1.clone()
+    };
+    tx.update_role(&changed).await.unwrap();
+    assert!(tx.role_in_use(r1.id).await.unwrap());
+    assert!(!tx.role_in_use(r2.id).await.unwrap());
+    tx.delete_role(r2.id).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_role(ALL, r1.id).await.unwrap(), Some(changed));
+    assert_eq!(tx.get_role(ALL, r2.id).await.unwrap(), None);
+    let list = async |tx: &mut dyn StoreTx, scope, q: OwnedQuery| {
+        ids(&tx.list_roles(scope, &q, first(100)).await.unwrap(), |r| {
+            r.id
+        })
+    };
+    let q = OwnedQuery::default;
+    assert_eq!(list(tx.as_mut(), ALL, q()).await, vec![r1.id, r3.id, rb.id]);
+    assert_eq!(
+        list(tx.as_mut(), TenantScope::Tenant(w.a.id), q()).await,
+        vec![r1.id, r3.id]
+    );
+    assert_eq!(
+        list(
+            tx.as_mut(),
+            ALL,
+            OwnedQuery {
+                name_prefix: Some("oper".into()),
+                ..q()
+            }
+        )
+        .await,
+        vec![r3.id, rb.id]
+    );
+    assert_eq!(
+        list(
+            tx.as_mut(),
+            ALL,
+            OwnedQuery {
+                owner: Some(w.customer.id),
+                ..q()
+            }
+        )
+        .await,
+        vec![r3.id]
+    );
+    let page = tx.list_roles(ALL, &q(), after(r1.id, 1)).await.unwrap();
+    assert_eq!(ids(&page, |r| r.id), vec![r3.id]);
+    assert_consistent(tx.as_mut()).await;
+}
+
+/// Grants read back equal, with a role or inline permissions; updates write effect, validity,
+/// version and `updated_at`; lists filter by subject, scope and role and page; grants go one
+/// by one or all those between a subject and a scope.
+pub async fn grants_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "holder");
+    let other = user_of(&w.a, "other");
+    let group = group_of(&w.a, GroupKind::Custom, "Holders");
+    let p = project_of(&w.a, "Project");
+    let role = role_of(&w.a, "Custom", &["device:read"]);
+    let g1 = grant_of(to_user(&u), on_node(&w.a), w.a.id, Some(VIEWER));
+    let g2 = grant_of(to_user(&u), on_node(&w.a), w.a.id, None);
+    let g3 = grant_of(
+        to_user(&u),
+        (p.id, ScopeKind::Project),
+        w.a.id,
+        Some(role.id),
+    );
+    let g4 = grant_of(to_group(&group), on_node(&w.a), w.a.id, Some(VIEWER));
+    let g5 = grant_of(to_user(&other), on_node(&w.customer), w.a.id, Some(role.id));
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    tx.insert_user(&other, None).await.unwrap();
+    tx.insert_group(&group).await.unwrap();
+    tx.insert_project(&p).await.unwrap();
+    tx.insert_role(&role).await.unwrap();
+    for g in [&g1, &g2, &g3, &g4, &g5] {
+        tx.insert_grant(g).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    assert_eq!(tx.get_grant(ALL, g1.id).await.unwrap(), Some(g1.clone()));
+    assert_eq!(tx.get_grant(ALL, g2.id).await.unwrap(), Some(g2.clone()));
+    assert_eq!(tx.get_grant(ALL, g4.id).await.unwrap(), Some(g4.clone()));
+    let changed = Grant {
+        effect: Effect::Deny,
+        valid_from: Some(later(-60)),
+        valid_until: Some(later(3600)),
+        version: 2,
+        updated_at: later(5),
+        ..g2.clone()
+    };
+    tx.update_grant(&changed).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_grant(ALL, g2.id).await.unwrap(), Some(changed));
+    let q = GrantQuery::default;
+    assert_eq!(
+        list_grants(tx.as_mut(), ALL, q()).await,
+        vec![g1.id, g2.id, g3.id, g4.id, g5.id]
+    );
+    assert_eq!(
+        list_grants(
+            tx.as_mut(),
+            ALL,
+            GrantQuery {
+                subject: Some(u.id),
+                ..q()
+            }
+        )
+        .await,
+        vec![g1.id, g2.id, g3.id]
+    );
+    assert_eq!(
+        list_grants(
+            tx.as_mut(),
+            ALL,
+            GrantQuery {
+                scope: Some(w.a.id),
+                ..q()
+            }
+        )
+        .await,
+        vec![g1.id, g2.id, g4.id]
+    );
+    assert_eq!(
+        list_grants(
+            tx.as_mut(),
+            ALL,
+            GrantQuery {
+                role: Some(role.id),
+                ..q()
+            }
+        )
+        .await,
+        vec![g3.id, g5.id]
+    );
+    assert_eq!(
+        list_grants(
+            tx.as_mut(),
+            ALL,
+            GrantQuery {
+                subject: Some(u.id),
+                scope: Some(w.a.id),
+                role: Some(VIEWER),
+            }
+        )
+        .await,
+        vec![g1.id]
+    );
+    let page = tx.list_grants(ALL, &q(), after(g2.id, 2)).await.unwrap();
+    assert_eq!(ids(&page, |g| g.id), vec![g3.id, g4.id]);
+    assert_consistent(tx.as_mut()).await;
+    drop(tx);
+
+    let mut tx = write(store).await;
+    assert!(tx.delete_grant(g3.id).await.unwrap());
+    assert!(!tx.delete_grant(g3.id).await.unwrap());
+    assert_eq!(
+        tx.delete_grants_between(u.id, w.a.id).await.unwrap(),
+        vec![g1.id, g2.id]
+    );
+    assert!(tx
+        .delete_grants_between(u.id, w.a.id)
+        .await
+        .unwrap()
+        .is_empty());
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(list_grants(tx.as_mut(), ALL, q()).await, vec![g4.id, g5.id]);
+}
+
+/// A tenant scope hides every access object of other tenants, by id and in lists.
+pub async fn access_tenant_scoping(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.customer, "in-a");
+    let r = resource_of(w.customer.id, w.a.id, "device", "Device");
+    let rg = resource_group_of(w.customer.id, w.a.id, "Devices");
+    let p = project_of(&w.customer, "Project");
+    let role = role_of(&w.customer, "Role", &["device:read"]);
+    let g = grant_of(
+        to_user(&u),
+        (r.id, ScopeKind::Resource),
+        w.a.id,
+        Some(role.id),
+    );
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    tx.insert_resource(&r).await.unwrap();
+    tx.insert_resource_group(&rg).await.unwrap();
+    tx.insert_project(&p).await.unwrap();
+    tx.insert_role(&role).await.unwrap();
+    tx.insert_grant(&g).await.unwrap();
+    commit(tx).await;
+
+    let a = TenantScope::Tenant(w.a.id);
+    let b = TenantScope::Tenant(w.b.id);
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_resource(b, r.id).await.unwrap(), None);
+    assert_eq!(tx.get_resource_group(b, rg.id).await.unwrap(), None);
+    assert_eq!(tx.get_project(b, p.id).await.unwrap(), None);
+    assert_eq!(tx.get_role(b, role.id).await.unwrap(), None);
+    assert_eq!(tx.get_grant(b, g.id).await.unwrap(), None);
+    assert_eq!(tx.get_resource(a, r.id).await.unwrap(), Some(r.clone()));
+    assert_eq!(
+        tx.get_resource_group(a, rg.id).await.unwrap(),
+        Some(rg.clone())
+    );
+    assert_eq!(tx.get_project(a, p.id).await.unwrap(), Some(p.clone()));
+    assert_eq!(tx.get_role(a, role.id).await.unwrap(), Some(role.clone()));
+    assert_eq!(tx.get_grant(a, g.id).await.unwrap(), Some(g.clone()));
+
+    for (scope, expected) in [(a, 1), (b, 0)] {
+        let owner = OwnedQuery {
+            owner: Some(w.customer.id),
+            ..OwnedQuery::default()
+        };
+        let n = tx
+            .list_resources(
+                scope,
+                &ResourceQuery {
+                    owner: Some(w.customer.id),
+                    ..ResourceQuery::default()
+                },
+                first(10),
+            )
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(n, expected, "resources");
+        let n = tx
+            .list_resource_groups(scope, &owner, first(10))
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(n, expected, "resource groups");
+        let n = tx
+            .list_projects(scope, &owner, first(10))
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(n, expected, "projects");
+        let n = tx.list_roles(scope, &owner, first(10)).await.unwrap().len();
+        assert_eq!(n, expected, "roles");
+        let n = tx
+            .list_grants(
+                scope,
+                &GrantQuery {
+                    subject: Some(u.id),
+                    ..GrantQuery::default()
+                },
+                first(10),
+            )
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(n, expected, "grants");
+    }
+}
+
+/// Deleting a user takes the grants given to them and their project memberships; grants held
+/// by others stay.
+pub async fn delete_user_removes_grants_and_project_memberships(store: &dyn Store) {
+    let w = seed(store).await;
+    let gone = user_of(&w.a, "gone");
+    let stays = user_of(&w.a, "stays");
+    let p = project_of(&w.a, "Project");
+    let on_node_grant = grant_of(to_user(&gone), on_node(&w.a), w.a.id, Some(VIEWER));
+    let on_project = grant_of(to_user(&gone), (p.id, ScopeKind::Project), w.a.id, None);
+    let kept = grant_of(to_user(&stays), on_node(&w.a), w.a.id, Some(VIEWER));
+    let at = now();
+    let mut tx = write(store).await;
+    tx.insert_user(&gone, None).await.unwrap();
+    tx.insert_user(&stays, None).await.unwrap();
+    tx.insert_project(&p).await.unwrap();
+    tx.add_project_member(p.id, gone.id, at).await.unwrap();
+    tx.add_project_member(p.id, stays.id, at).await.unwrap();
+    for g in [&on_node_grant, &on_project, &kept] {
+        tx.insert_grant(g).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    tx.delete_user(gone.id).await.unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_grant(ALL, on_node_grant.id).await.unwrap(), None);
+    assert_eq!(tx.get_grant(ALL, on_project.id).await.unwrap(), None);
+    assert_eq!(tx.get_grant(ALL, kept.id).await.unwrap(), Some(kept));
+    assert!(tx.projects_of_user(gone.id).await.unwrap().is_empty());
+    assert_eq!(
+        tx.list_project_members(p.id, first(10)).await.unwrap(),
+        vec![(stays.id, at)]
+    );
+    assert_consistent(tx.as_mut()).await;
+}
+
+/// Deleting a group takes the grants given to it and its project attachments; its members,
+/// the projects and other groups' grants stay.
+pub async fn delete_group_removes_grants_and_attachments(store: &dyn Store) {
+    let w = seed(store).await;
+    let doomed = group_of(&w.a, GroupKind::Custom, "Doomed");
+    let kept_group = group_of(&w.a, GroupKind::Custom, "Kept");
+    let member = user_of(&w.a, "member");
+    let p = project_of(&w.a, "Project");
+    let doomed_grant = grant_of(to_group(&doomed), (p.id, ScopeKind::Project), w.a.id, None);
+    let kept_grant = grant_of(to_group(&kept_group), on_node(&w.a), w.a.id, Some(VIEWER));
+    let at = now();
+    let mut tx = write(store).await;
+    tx.insert_user(&member, None).await.unwrap();
+    tx.insert_project(&p).await.unwrap();
+    for g in [&doomed, &kept_group] {
+        tx.insert_group(g).await.unwrap();
+        tx.upsert_membership(&membership(g, &member)).await.unwrap();
+        tx.attach_group(p.id, g.id, at).await.unwrap();
+    }
+    tx.insert_grant(&doomed_grant).await.unwrap();
+    tx.insert_grant(&kept_grant).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    tx.delete_group(doomed.id).await.unwrap();
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_grant(ALL, doomed_grant.id).await.unwrap(), None);
+    assert_eq!(
+        tx.get_grant(ALL, kept_grant.id).await.unwrap(),
+        Some(kept_grant)
+    );
+    assert!(tx.projects_of_group(doomed.id).await.unwrap().is_empty());
+    assert_eq!(tx.attached_groups(p.id).await.unwrap(), vec![kept_group.id]);
+    assert!(tx.get_user(ALL, member.id).await.unwrap().is_some());
+    assert!(tx.get_project(ALL, p.id).await.unwrap().is_some());
+    assert_consistent(tx.as_mut()).await;
+}
+
+/// Deleting an (empty) org node takes the grants held on it and those of its predefined
+/// groups; a node is in use while it owns access objects.
+pub async fn delete_org_node_removes_grants_on_it(store: &dyn Store) {
+    let w = seed(store).await;
+    let node = child_node(&w.customer, OrgKind::Customer, "Short-lived");
+    let holder = user_of(&w.a, "holder");
+    let admins = predefined_groups(&node).remove(0);
+    let on_it = grant_of(to_user(&holder), on_node(&node), w.a.id, Some(VIEWER));
+    let admin_rights = grant_of(to_group(&admins), on_node(&node), w.a.id, Some(VIEWER));
+    let admin_elsewhere = grant_of(to_group(&admins), on_node(&w.customer), w.a.id, None);
+    let on_parent = grant_of(to_user(&holder), on_node(&w.customer), w.a.id, Some(VIEWER));
+    let mut tx = write(store).await;
+    tx.insert_org_node(&node).await.unwrap();
+    for g in predefined_groups(&node) {
+        let g = if g.kind == GroupKind::Administrators {
+            admins.clone()
+        } else {
+            g
+        };
+        tx.insert_group(&g).await.unwrap();
+    }
+    tx.insert_user(&holder, None).await.unwrap();
+    for g in [&on_it, &admin_rights, &admin_elsewhere, &on_parent] {
+        tx.insert_grant(g).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    assert!(!tx.org_node_in_use(node.id).await.unwrap());
+    let r = resource_of(node.id, w.a.id, "device", "Blocker");
+    tx.insert_resource(&r).await.unwrap();
+    assert!(tx.org_node_in_use(node.id).await.unwrap(), "a resource");
+    tx.delete_resource(r.id).await.unwrap();
+    let p = project_of(&node, "Blocker");
+    tx.insert_project(&p).await.unwrap();
+    assert!(tx.org_node_in_use(node.id).await.unwrap(), "a project");
+    tx.delete_project(p.id).await.unwrap();
+    let rg = resource_group_of(node.id, w.a.id, "Blocker");
+    tx.insert_resource_group(&rg).await.unwrap();
+    assert!(
+        tx.org_node_in_use(node.id).await.unwrap(),
+        "a resource group"
+    );
+    tx.delete_resource_group(rg.id).await.unwrap();
+    let role = role_of(&node, "Blocker", &[]);
+    tx.insert_role(&role).await.unwrap();
+    assert!(tx.org_node_in_use(node.id).await.unwrap(), "a role");
+    tx.delete_role(role.id).await.unwrap();
+    assert!(!tx.org_node_in_use(node.id).await.unwrap());
+    tx.delete_org_node(node.id).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_org_node(ALL, node.id).await.unwrap(), None);
+    for gone in [&on_it, &admin_rights, &admin_elsewhere] {
+        assert_eq!(tx.get_grant(ALL, gone.id).await.unwrap(), None);
+    }
+    assert_eq!(
+        tx.get_grant(ALL, on_parent.id).await.unwrap(),
+        Some(on_parent)
+    );
+    assert_consistent(tx.as_mut()).await;
+}
+
+/// Each recording takes the next version and stores its distinct changes under it; nothing to
+/// record takes no version; a rolled-back recording leaves no trace; changes are read back
+/// oldest first, from a version on, a limited number at a time.
+pub async fn access_change_log_versions(store: &dyn Store) {
+    let (n1, n2, u1, g1) = (new_id(), new_id(), new_id(), new_id());
+    let change = AccessChange::new;
+    let mut tx = write(store).await;
+    assert_eq!(tx.access_version().await.unwrap(), 0);
+    assert_eq!(tx.record_access_changes(&[]).await.unwrap(), 0);
+    let v1 = tx
+        .record_access_changes(&[
+            change(AccessKind::Node, n1),
+            change(AccessKind::User, u1),
+            change(AccessKind::Node, n1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(v1, 1);
+    assert_eq!(tx.access_version().await.unwrap(), 1, "own writes are seen");
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    let v2 = tx
+        .record_access_changes(&[change(AccessKind::Grant, g1), change(AccessKind::User, u1)])
+        .await
+        .unwrap();
+    assert_eq!(v2, 2);
+    assert_eq!(tx.record_access_changes(&[]).await.unwrap(), 2);
+    let v3 = tx
+        .record_access_changes(&[change(AccessKind::Node, n2)])
+        .await
+        .unwrap();
+    assert_eq!(
+        v3, 3,
+        "every recording takes a version, even in one transaction"
+    );
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    tx.record_access_changes(&[change(AccessKind::Role, new_id())])
+        .await
+        .unwrap();
+    drop(tx);
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.access_version().await.unwrap(),
+        3,
+        "the rollback left no version"
+    );
+    let all = tx.access_changes_since(0, 100).await.unwrap();
+    assert_eq!(all.len(), 5, "{all:?}");
+    assert!(
+        all.windows(2).all(|w| w[0].0 <= w[1].0),
+        "oldest first: {all:?}"
+    );
+    let as_set = |changes: &[(i64, AccessChange)]| {
+        changes
+            .iter()
+            .map(|(v, c)| (*v, c.kind.as_str(), c.id))
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(
+        as_set(&all),
+        as_set(&[
+            (1, change(AccessKind::Node, n1)),
+            (1, change(AccessKind::User, u1)),
+            (2, change(AccessKind::Grant, g1)),
+            (2, change(AccessKind::User, u1)),
+            (3, change(AccessKind::Node, n2)),
+        ])
+    );
+    assert_eq!(tx.access_changes_since(0, 3).await.unwrap(), all[..3]);
+    assert_eq!(tx.access_changes_since(1, 100).await.unwrap(), all[2..]);
+    assert_eq!(
+        tx.access_changes_since(2, 100).await.unwrap(),
+        vec![(3, change(AccessKind::Node, n2))]
+    );
+    assert!(tx.access_changes_since(3, 100).await.unwrap().is_empty());
+}
+
+/// Concurrent access-changing transactions take distinct versions, and a version is visible
+/// only once every smaller one is.
+pub async fn access_versions_commit_in_order(store: &dyn Store) {
+    let (first_id, second_id) = (new_id(), new_id());
+    let writer = |id: Id, pause: u64| async move {
+        let mut tx = store.write().await?;
+        let version = tx
+            .record_access_changes(&[AccessChange::new(AccessKind::User, id)])
+            .await?;
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        tx.commit().await?;
+        Ok::<i64, StoreError>(version)
+    };
+    let (v1, v2) = tokio::join!(writer(first_id, 200), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        writer(second_id, 0).await
+    });
+    let (v1, v2) = (v1.expect("first writer"), v2.expect("second writer"));
+    let mut versions = vec![v1, v2];
+    versions.sort();
+    assert_eq!(versions, vec![1, 2]);
+    let mut tx = read(store).await;
+    assert_eq!(tx.access_version().await.unwrap(), 2);
+    let changes = tx.access_changes_since(0, 10).await.unwrap();
+    assert_eq!(
+        changes,
+        vec![
+            (
+                v1.min(v2),
+                AccessChange::new(AccessKind::User, if v1 < v2 { first_id } else { second_id })
+            ),
+            (
+                v1.max(v2),
+                AccessChange::new(AccessKind::User, if v1 < v2 { second_id } else { first_id })
+            ),
+        ]
+    );
+}
+
+/// The snapshot holds every access fact and the log's version, as of the read; the store never
+/// invents grants (predefined groups get theirs from the service).
+pub async fn access_snapshot_contents(store: &dyn Store) {
+    let w = seed(store).await;
+    let active = user_of(&w.a, "active");
+    let disabled = User {
+        status: UserStatus::Disabled,
+        ..user_of(&w.customer, "disabled")
+    };
+    let pending = User {
+        status: UserStatus::Pending,
+        ..user_of(&w.b, "pending")
+    };
+    let group = group_of(&w.a, GroupKind::Custom, "Group");
+    let p = project_of(&w.a, "Project");
+    let r = resource_of(p.id, w.a.id, "device", "Device");
+    let rg = resource_group_of(w.a.id, w.a.id, "Devices");
+    let role = role_of(&w.a, "Role", &["device:read"]);
+    let g1 = grant_of(
+        to_user(&active),
+        (rg.id, ScopeKind::ResourceGroup),
+        w.a.id,
+        Some(role.id),
+    );
+    let g2 = grant_of(to_group(&group), (p.id, ScopeKind::Project), w.a.id, None);
+    let m = membership(&group, &active);
+    let mut tx = read(store).await;
+    let empty = tx.access_snapshot().await.unwrap();
+    assert_eq!(empty.version, 0);
+    assert_eq!(empty.nodes.len(), 4);
+    assert_eq!(empty.groups.len(), 8, "the predefined groups");
+    assert!(
+        empty.grants.is_empty(),
+        "the store gives predefined groups no grants"
+    );
+    assert!(empty.users.is_empty() && empty.memberships.is_empty());
+    drop(tx);
+
+    let mut tx = write(store).await;
+    for u in [&active, &disabled, &pending] {
+        tx.insert_user(u, None).await.unwrap();
+    }
+    tx.insert_group(&group).await.unwrap();
+    tx.upsert_membership(&m).await.unwrap();
+    tx.insert_project(&p).await.unwrap();
+    tx.attach_group(p.id, group.id, now()).await.unwrap();
+    tx.insert_resource(&r).await.unwrap();
+    tx.insert_resource_group(&rg).await.unwrap();
+    tx.add_resource_group_member(rg.id, r.id).await.unwrap();
+    tx.insert_role(&role).await.unwrap();
+    tx.insert_grant(&g1).await.unwrap();
+    tx.insert_grant(&g2).await.unwrap();
+    let version = tx
+        .record_access_changes(&[AccessChange::new(AccessKind::Grant, g1.id)])
+        .await
+        .unwrap();
+    commit(tx).await;
+
+    let mut reader = read(store).await;
+    let snapshot = reader.access_snapshot().await.unwrap();
+    // A later change is not seen by the same read.
+    let mut tx = write(store).await;
+    tx.delete_grant(g2.id).await.unwrap();
+    tx.record_access_changes(&[AccessChange::new(AccessKind::Grant, g2.id)])
+        .await
+        .unwrap();
+    commit(tx).await;
+    let again = reader.access_snapshot().await.unwrap();
+    drop(reader);
+
+    assert_eq!(snapshot.version, version);
+    let mut users = snapshot.users.clone();
+    users.sort_by_key(|u| u.id);
+    let access_user = |u: &User, active| AccessUser {
+        id: u.id,
+        tenant: u.tenant,
+        owner: u.owner,
+        active,
+    };
+    assert_eq!(
+        users,
+        vec![
+            access_user(&active, true),
+            access_user(&disabled, false),
+            access_user(&pending, false)
+        ]
+    );
+    assert_eq!(
+        sorted(node_ids(&snapshot.nodes)),
+        sorted(vec![w.root.id, w.a.id, w.b.id, w.customer.id])
+    );
+    assert!(snapshot.nodes.contains(&w.customer));
+    assert_eq!(snapshot.groups.len(), 9);
+    assert!(snapshot.groups.contains(&group));
+    assert_eq!(snapshot.memberships, vec![m]);
+    assert_eq!(snapshot.projects, vec![p.clone()]);
+    assert_eq!(snapshot.attachments, vec![(p.id, group.id)]);
+    assert_eq!(snapshot.resources, vec![r.clone()]);
+    assert_eq!(snapshot.resource_groups, vec![rg.clone()]);
+    assert_eq!(snapshot.resource_group_members, vec![(rg.id, r.id)]);
+    assert_eq!(snapshot.roles, vec![role]);
+    let mut grants = snapshot.grants.clone();
+    grants.sort_by_key(|g| g.id);
+    assert_eq!(grants, vec![g1.clone(), g2.clone()]);
+    assert_eq!(again.version, snapshot.version, "one read, one snapshot");
+    assert_eq!(again.grants.len(), 2);
+
+    let mut tx = read(store).await;
+    let after_delete = tx.access_snapshot().await.unwrap();
+    assert_eq!(after_delete.version, version + 1);
+    assert_eq!(after_delete.grants, vec![g1]);
+}
+
+/// Access objects that name missing rows, or rows of another tenant, are reported.
+pub async fn access_consistency_problems_found(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "member");
+    let ub = user_of(&w.b, "in-b");
+    let group = group_of(&w.a, GroupKind::Custom, "Group");
+    let group_b = group_of(&w.b, GroupKind::Custom, "Group of B");
+    let p = project_of(&w.a, "Project");
+    let r = resource_of(w.a.id, w.a.id, "device", "Device");
+    let rb = resource_of(w.b.id, w.b.id, "device", "Device of B");
+    let rg = resource_group_of(w.a.id, w.a.id, "Devices");
+    let role = role_of(&w.a, "Role", &["device:read"]);
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    tx.insert_user(&ub, None).await.unwrap();
+    tx.insert_group(&group).await.unwrap();
+    tx.insert_group(&group_b).await.unwrap();
+    tx.insert_project(&p).await.unwrap();
+    tx.insert_resource(&r).await.unwrap();
+    tx.insert_resource(&rb).await.unwrap();
+    tx.insert_resource_group(&rg).await.unwrap();
+    tx.insert_role(&role).await.unwrap();
+    tx.add_resource_group_member(rg.id, r.id).await.unwrap();
+    tx.add_project_member(p.id, u.id, now()).await.unwrap();
+    tx.attach_group(p.id, group.id, now()).await.unwrap();
+    for g in [
+        grant_of(to_user(&u), on_node(&w.a), w.a.id, Some(role.id)),
+        grant_of(to_group(&group), (p.id, ScopeKind::Project), w.a.id, None),
+        grant_of(
+            to_user(&u),
+            (rg.id, ScopeKind::ResourceGroup),
+            w.a.id,
+            Some(VIEWER),
+        ),
+        grant_of(to_user(&u), (r.id, ScopeKind::Resource), w.a.id, None),
+        grant_of(to_user(&ub), on_node(&w.b), w.b.id, Some(VIEWER)),
+    ] {
+        tx.insert_grant(&g).await.unwrap();
+    }
+    commit(tx).await;
+    let mut tx = read(store).await;
+    assert_consistent(tx.as_mut()).await;
+    drop(tx);
+
+    let expect_problem = async |what: &str, culprit: Id, breakage: Breakage| {
+        let mut tx = write(store).await;
+        breakage.apply(tx.as_mut()).await;
+        let problems = tx.consistency_problems().await.unwrap();
+        assert!(
+            problems.iter().any(|p| p.contains(&culprit.to_string())),
+            "{what}: expected a problem naming {culprit}, got {problems:?}"
+        );
+    };
+    let to_missing_user = grant_of((new_id(), SubjectKind::User), on_node(&w.a), w.a.id, None);
+    expect_problem(
+        "a grant to a missing user",
+        to_missing_user.id,
+        Breakage::Grant(to_missing_user.clone()),
+    )
+    .await;
+    let to_missing_group = grant_of((u.id, SubjectKind::Group), on_node(&w.a), w.a.id, None);
+    expect_problem(
+        "a grant to a missing group (a user's id named as a group)",
+        to_missing_group.id,
+        Breakage::Grant(to_missing_group.clone()),
+    )
+    .await;
+    let on_missing = grant_of(to_user(&u), (new_id(), ScopeKind::Resource), w.a.id, None);
+    expect_problem(
+        "a grant on a missing scope",
+        on_missing.id,
+        Breakage::Grant(on_missing.clone()),
+    )
+    .await;
+    let across = grant_of(to_user(&u), on_node(&w.b), w.a.id, None);
+    expect_problem(
+        "a grant in another tenant than its scope",
+        across.id,
+        Breakage::Grant(across.clone()),
+    )
+    .await;
+    let missing_role = grant_of(to_user(&u), on_node(&w.a), w.a.id, Some(new_id()));
+    expect_problem(
+        "a grant of a missing role",
+        missing_role.id,
+        Breakage::Grant(missing_role.clone()),
+    )
+    .await;
+    expect_problem(
+        "a resource group member of another tenant",
+        rb.id,
+        Breakage::ResourceGroupMember(rg.id, rb.id),
+    )
+    .await;
+    expect_problem(
+        "a project member of another tenant",
+        ub.id,
+        Breakage::ProjectMember(p.id, ub.id),
+    )
+    .await;
+    expect_problem(
+        "a group of another tenant attached to a project",
+        group_b.id,
+        Breakage::Attachment(p.id, group_b.id),
+    )
+    .await;
+    let orphan = resource_of(new_id(), w.a.id, "device", "Orphan");
+    expect_problem(
+        "a resource of a missing owner",
+        orphan.id,
+        Breakage::Resource(orphan.clone()),
+    )
+    .await;
+    let misplaced = resource_of(w.customer.id, w.b.id, "device", "Misplaced");
+    expect_problem(
+        "a resource in another tenant than its owner",
+        misplaced.id,
+        Breakage::Resource(misplaced.clone()),
+    )
+    .await;
 }

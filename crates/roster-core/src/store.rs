@@ -102,7 +102,9 @@ pub trait StoreTx: Send {
     async fn insert_org_node(&mut self, node: &OrgNode) -> StoreResult<()>;
     /// Writes a node's name, version and `updated_at`.
     async fn update_org_node(&mut self, node: &OrgNode) -> StoreResult<()>;
-    /// Deletes a node (the caller has checked it is empty).
+    /// Deletes a node (the caller has checked it is empty) with its predefined groups (their
+    /// memberships, project attachments and grants go as [`StoreTx::delete_group`] says) and
+    /// every grant held on it.
     async fn delete_org_node(&mut self, id: Id) -> StoreResult<()>;
     /// One node, if visible in `scope`.
     async fn get_org_node(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<OrgNode>>;
@@ -115,7 +117,8 @@ pub trait StoreTx: Send {
     ) -> StoreResult<Vec<OrgNode>>;
     /// Ids of `node` and every node below it.
     async fn subtree_ids(&mut self, node: Id) -> StoreResult<Vec<Id>>;
-    /// Whether a node still holds child nodes, users or custom groups.
+    /// Whether a node still holds child nodes, users, custom groups, projects, resources,
+    /// resource groups or custom roles.
     async fn org_node_in_use(&mut self, id: Id) -> StoreResult<bool>;
 
     // --- users ---
@@ -126,7 +129,8 @@ pub trait StoreTx: Send {
     async fn insert_users(&mut self, users: &[(User, Option<String>)]) -> StoreResult<()>;
     /// Writes every field of a user except the password hash.
     async fn update_user(&mut self, user: &User) -> StoreResult<()>;
-    /// Deletes a user with their memberships and tokens.
+    /// Deletes a user with their memberships, project memberships, tokens and the grants given
+    /// to them.
     async fn delete_user(&mut self, id: Id) -> StoreResult<()>;
     /// One user, if visible in `scope`.
     async fn get_user(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<User>>;
@@ -149,7 +153,8 @@ pub trait StoreTx: Send {
     async fn insert_group(&mut self, group: &Group) -> StoreResult<()>;
     /// Writes a group's name, description, version and `updated_at`.
     async fn update_group(&mut self, group: &Group) -> StoreResult<()>;
-    /// Deletes a group and its memberships.
+    /// Deletes a group with its memberships, its attachments to projects and the grants given
+    /// to it.
     async fn delete_group(&mut self, id: Id) -> StoreResult<()>;
     /// One group, if visible in `scope`.
     async fn get_group(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Group>>;

@@ -62,11 +62,15 @@ fn is_unavailable(d: &dyn DatabaseError) -> bool {
     })
 }
 
-/// What the violated constraint (named in migrations/0001_init.sql) makes unique.
+/// What the violated constraint (named in the migrations) makes unique.
 fn duplicated(constraint: Option<&str>) -> &'static str {
     match constraint.unwrap_or_default() {
         "users_login_lc" => "login",
         "org_nodes_parent_name" | "user_groups_owner_name" => "name",
+        "resources_owner_type_name" => "resource name",
+        "resource_groups_owner_name" => "resource group name",
+        "projects_owner_name" => "project name",
+        "roles_owner_name" => "role name",
         "tokens_hash" => "token hash",
         "memberships_pkey" => "membership",
         "org_nodes_single_root" => "system root",
@@ -85,6 +89,10 @@ mod tests {
         assert_eq!(m("users_login_lc"), "login");
         assert_eq!(m("org_nodes_parent_name"), "name");
         assert_eq!(m("user_groups_owner_name"), "name");
+        assert_eq!(m("resources_owner_type_name"), "resource name");
+        assert_eq!(m("resource_groups_owner_name"), "resource group name");
+        assert_eq!(m("projects_owner_name"), "project name");
+        assert_eq!(m("roles_owner_name"), "role name");
         assert_eq!(m("tokens_hash"), "token hash");
         assert_eq!(m("memberships_pkey"), "membership");
         assert_eq!(m("org_nodes_single_root"), "system root");

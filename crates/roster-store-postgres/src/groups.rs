@@ -52,10 +52,12 @@ pub(crate) async fn update(conn: &mut PgConnection, group: &Group) -> StoreResul
     Ok(())
 }
 
-/// Deletes the group with its memberships.
+/// Deletes the group with its memberships, its project attachments and its grants.
 pub(crate) async fn delete(conn: &mut PgConnection, id: Id) -> StoreResult<()> {
     for sql in [
         "DELETE FROM memberships WHERE group_id = $1",
+        "DELETE FROM project_groups WHERE group_id = $1",
+        "DELETE FROM grants WHERE subject_id = $1",
         "DELETE FROM user_groups WHERE id = $1",
     ] {
         sqlx::query(sql)

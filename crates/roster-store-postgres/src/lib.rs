@@ -7,11 +7,16 @@
 //! database and keep no state of their own.
 
 mod audit;
+mod changes;
 mod error;
 mod filters;
+mod grants;
 mod groups;
 mod org;
+mod projects;
+mod resources;
 mod rows;
+mod snapshot;
 mod throttle;
 mod tokens;
 mod tx;

@@ -7,7 +7,13 @@ use roster_core::model::*;
 use roster_core::store::StoreResult;
 use roster_core::{Id, Timestamp};
 use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row};
+use sqlx::{ColumnIndex, Postgres, Row};
+use std::fmt::Display;
+
+/// A column as the readers below take it: by name, or by position in the select list (which
+/// spares a name lookup per value where many rows are read).
+pub(crate) trait Column: ColumnIndex<PgRow> + Display + Copy {}
+impl<C: ColumnIndex<PgRow> + Display + Copy> Column for C {}
 
 /// A time as stored: microseconds since the Unix epoch.
 pub(crate) fn micros(t: Timestamp) -> i64 {
@@ -29,35 +35,49 @@ pub(crate) fn lc(s: &str) -> String {
     s.to_lowercase()
 }
 
-fn get<'r, T>(row: &'r PgRow, column: &str) -> StoreResult<T>
+fn get<'r, T, C: Column>(row: &'r PgRow, column: C) -> StoreResult<T>
 where
     T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
 {
     row.try_get(column).map_err(db_err)
 }
 
-/// Reads an id column.
-pub(crate) fn id_at(row: &PgRow, column: &str) -> StoreResult<Id> {
+/// Reads an id column, named or by position.
+pub(crate) fn id_at<C: Column>(row: &PgRow, column: C) -> StoreResult<Id> {
     get(row, column)
 }
 
-fn time_from(micros: i64, column: &str) -> StoreResult<Timestamp> {
+fn time_from<C: Column>(micros: i64, column: C) -> StoreResult<Timestamp> {
     DateTime::from_timestamp_micros(micros)
         .ok_or_else(|| other(format!("time out of range in column {column}: {micros}")))
 }
 
-fn time_at(row: &PgRow, column: &str) -> StoreResult<Timestamp> {
+fn time_at<C: Column>(row: &PgRow, column: C) -> StoreResult<Timestamp> {
     time_from(get(row, column)?, column)
 }
 
-fn opt_time_at(row: &PgRow, column: &str) -> StoreResult<Option<Timestamp>> {
+fn opt_time_at<C: Column>(row: &PgRow, column: C) -> StoreResult<Option<Timestamp>> {
     let micros: Option<i64> = get(row, column)?;
     micros.map(|m| time_from(m, column)).transpose()
 }
 
-fn enum_at<T>(row: &PgRow, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+fn enum_at<T, C: Column>(row: &PgRow, column: C, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
     let name: &str = get(row, column)?;
     parse(name).ok_or_else(|| other(format!("unknown value {name:?} in column {column}")))
+}
+
+/// A list of names as stored: a JSON array, as text.
+pub(crate) fn names_json(names: &[String]) -> StoreResult<String> {
+    serde_json::to_string(names).map_err(|e| other(format!("cannot encode a list of names: {e}")))
+}
+
+/// Reads a JSON array of names (the common empty one without parsing).
+fn names_at<C: Column>(row: &PgRow, column: C) -> StoreResult<Vec<String>> {
+    let text: &str = get(row, column)?;
+    if text == "[]" {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text).map_err(|e| other(format!("bad list in column {column}: {e}")))
 }
 
 fn path_at(row: &PgRow) -> StoreResult<Vec<Id>> {
@@ -187,6 +207,152 @@ pub(crate) fn audit_event(row: &PgRow) -> StoreResult<AuditEvent> {
         request_id: get(row, "request_id")?,
         address: get(row, "address")?,
     })
+}
+
+/// The columns [`resource_type`] reads, in order, of `resource_types t`.
+pub(crate) const RESOURCE_TYPE_COLUMNS: &str = "t.name, t.actions, t.created_at, t.updated_at";
+
+/// A registered (so not built-in) resource type from a row of [`RESOURCE_TYPE_COLUMNS`].
+pub(crate) fn resource_type(row: &PgRow) -> StoreResult<ResourceType> {
+    Ok(ResourceType {
+        name: get(row, 0)?,
+        actions: names_at(row, 1)?,
+        builtin: false,
+        created_at: time_at(row, 2)?,
+        updated_at: time_at(row, 3)?,
+    })
+}
+
+/// The columns [`resource`] reads, in order, of `resources r`.
+pub(crate) const RESOURCE_COLUMNS: &str = "r.id, r.tenant_id, r.owner_id, r.rtype, r.name, \
+     r.version, r.created_at, r.updated_at";
+
+/// A resource from a row of [`RESOURCE_COLUMNS`].
+pub(crate) fn resource(row: &PgRow) -> StoreResult<Resource> {
+    Ok(Resource {
+        id: id_at(row, 0)?,
+        tenant: id_at(row, 1)?,
+        owner: id_at(row, 2)?,
+        rtype: get(row, 3)?,
+        name: get(row, 4)?,
+        version: get(row, 5)?,
+        created_at: time_at(row, 6)?,
+        updated_at: time_at(row, 7)?,
+    })
+}
+
+/// The columns [`resource_group`] reads, in order, of `resource_groups rg`.
+pub(crate) const RESOURCE_GROUP_COLUMNS: &str = "rg.id, rg.tenant_id, rg.owner_id, rg.name, \
+     rg.description, rg.version, rg.created_at, rg.updated_at";
+
+/// A resource group from a row of [`RESOURCE_GROUP_COLUMNS`].
+pub(crate) fn resource_group(row: &PgRow) -> StoreResult<ResourceGroup> {
+    Ok(ResourceGroup {
+        id: id_at(row, 0)?,
+        tenant: id_at(row, 1)?,
+        owner: id_at(row, 2)?,
+        name: get(row, 3)?,
+        description: get(row, 4)?,
+        version: get(row, 5)?,
+        created_at: time_at(row, 6)?,
+        updated_at: time_at(row, 7)?,
+    })
+}
+
+/// The columns [`project`] reads, in order, of `projects p`.
+pub(crate) const PROJECT_COLUMNS: &str = "p.id, p.tenant_id, p.owner_id, p.name, \
+     p.description, p.exclusive, p.version, p.created_at, p.updated_at";
+
+/// A project from a row of [`PROJECT_COLUMNS`].
+pub(crate) fn project(row: &PgRow) -> StoreResult<Project> {
+    Ok(Project {
+        id: id_at(row, 0)?,
+        tenant: id_at(row, 1)?,
+        owner: id_at(row, 2)?,
+        name: get(row, 3)?,
+        description: get(row, 4)?,
+        exclusive: get(row, 5)?,
+        version: get(row, 6)?,
+        created_at: time_at(row, 7)?,
+        updated_at: time_at(row, 8)?,
+    })
+}
+
+/// The columns [`role`] reads, in order, of `roles ro`.
+pub(crate) const ROLE_COLUMNS: &str = "ro.id, ro.tenant_id, ro.owner_id, ro.name, \
+     ro.description, ro.permissions, ro.version, ro.created_at, ro.updated_at";
+
+/// A custom (so not built-in) role from a row of [`ROLE_COLUMNS`].
+pub(crate) fn role(row: &PgRow) -> StoreResult<Role> {
+    Ok(Role {
+        id: id_at(row, 0)?,
+        tenant: id_at(row, 1)?,
+        owner: id_at(row, 2)?,
+        name: get(row, 3)?,
+        description: get(row, 4)?,
+        permissions: names_at(row, 5)?,
+        builtin: false,
+        version: get(row, 6)?,
+        created_at: time_at(row, 7)?,
+        updated_at: time_at(row, 8)?,
+    })
+}
+
+/// The columns [`grant`] reads, in order, of `grants gr`.
+pub(crate) const GRANT_COLUMNS: &str = "gr.id, gr.tenant_id, gr.subject_id, gr.subject_kind, \
+     gr.role_id, gr.permissions, gr.scope_id, gr.scope_kind, gr.effect, gr.valid_from, \
+     gr.valid_until, gr.version, gr.created_at, gr.updated_at";
+
+/// A grant from a row of [`GRANT_COLUMNS`].
+pub(crate) fn grant(row: &PgRow) -> StoreResult<Grant> {
+    Ok(Grant {
+        id: id_at(row, 0)?,
+        tenant: id_at(row, 1)?,
+        subject: id_at(row, 2)?,
+        subject_kind: enum_at(row, 3, SubjectKind::parse)?,
+        role: get(row, 4)?,
+        permissions: names_at(row, 5)?,
+        scope: id_at(row, 6)?,
+        scope_kind: enum_at(row, 7, ScopeKind::parse)?,
+        effect: enum_at(row, 8, Effect::parse)?,
+        valid_from: opt_time_at(row, 9)?,
+        valid_until: opt_time_at(row, 10)?,
+        version: get(row, 11)?,
+        created_at: time_at(row, 12)?,
+        updated_at: time_at(row, 13)?,
+    })
+}
+
+/// An access change from a row of `version, kind, entity_id`.
+pub(crate) fn access_change(row: &PgRow) -> StoreResult<(i64, AccessChange)> {
+    Ok((
+        get(row, 0)?,
+        AccessChange::new(enum_at(row, 1, AccessKind::parse)?, id_at(row, 2)?),
+    ))
+}
+
+/// A project member and since when, from a row of `user_id, created_at`.
+pub(crate) fn member_since(row: &PgRow) -> StoreResult<(Id, Timestamp)> {
+    Ok((id_at(row, 0)?, time_at(row, 1)?))
+}
+
+/// The columns [`access_user`] reads, in order, of `users u`.
+pub(crate) const ACCESS_USER_COLUMNS: &str =
+    "u.id, u.tenant_id, u.owner_id, u.status = 'active' AS active";
+
+/// A user's access facts from a row of [`ACCESS_USER_COLUMNS`].
+pub(crate) fn access_user(row: &PgRow) -> StoreResult<AccessUser> {
+    Ok(AccessUser {
+        id: id_at(row, 0)?,
+        tenant: id_at(row, 1)?,
+        owner: id_at(row, 2)?,
+        active: get(row, 3)?,
+    })
+}
+
+/// A pair of ids from a row of two id columns (a link table's key).
+pub(crate) fn id_pair(row: &PgRow) -> StoreResult<(Id, Id)> {
+    Ok((id_at(row, 0)?, id_at(row, 1)?))
 }
 
 /// Maps every row, stopping at the first that does not fit the model.

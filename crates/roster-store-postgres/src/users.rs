@@ -93,11 +93,13 @@ pub(crate) async fn update(conn: &mut PgConnection, user: &User) -> StoreResult<
     Ok(())
 }
 
-/// Deletes the user with their memberships and tokens (explicitly, not relying on the
-/// cascades alone); audit events stay.
+/// Deletes the user with their memberships, project memberships, grants and tokens
+/// (explicitly, not relying on the cascades alone); audit events stay.
 pub(crate) async fn delete(conn: &mut PgConnection, id: Id) -> StoreResult<()> {
     for sql in [
         "DELETE FROM memberships WHERE user_id = $1",
+        "DELETE FROM project_members WHERE user_id = $1",
+        "DELETE FROM grants WHERE subject_id = $1",
         "DELETE FROM tokens WHERE user_id = $1",
         "DELETE FROM users WHERE id = $1",
     ] {

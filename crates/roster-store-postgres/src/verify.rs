@@ -4,6 +4,7 @@
 
 use crate::error::db_err;
 use crate::rows::id_at;
+use roster_core::access::builtin;
 use roster_core::store::{RowCounts, StoreResult};
 use roster_core::SYSTEM_NODE_ID;
 use sqlx::postgres::PgRow;
@@ -31,6 +32,11 @@ fn text(row: &PgRow, column: &str) -> StoreResult<String> {
 
 fn checks() -> Vec<Check> {
     let root = format!("'{SYSTEM_NODE_ID}'::uuid");
+    let builtin_roles = builtin::builtin_roles()
+        .iter()
+        .map(|r| format!("'{}'::uuid", r.id))
+        .collect::<Vec<_>>()
+        .join(", ");
     // A uuid's text is lower-case and hyphenated, as org paths hold it.
     let node_path = "n.id::text";
     let mut checks = vec![
@@ -220,6 +226,7 @@ fn checks() -> Vec<Check> {
             },
         ),
     ];
+    checks.extend(access_checks(&builtin_roles));
     for (node_kind, group_kind) in [
         ("tenant", "administrators"),
         ("tenant", "users"),
@@ -246,6 +253,255 @@ fn checks() -> Vec<Check> {
     }
     checks
 }
+
+/// The access model's rules: owners, links and grants name rows that exist, in the same
+/// tenant. `builtin_roles` is the SQL list of the built-in roles' ids, which are not stored.
+fn access_checks(builtin_roles: &str) -> Vec<Check> {
+    vec![
+        check(
+            "SELECT r.id, r.owner_id FROM resources r \
+             LEFT JOIN org_nodes o ON o.id = r.owner_id LEFT JOIN projects p ON p.id = r.owner_id \
+             WHERE o.id IS NULL AND p.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "resource {} is owned by a missing org node or project {}",
+                    id_at(r, "id")?,
+                    id_at(r, "owner_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT r.id FROM resources r \
+             LEFT JOIN org_nodes o ON o.id = r.owner_id LEFT JOIN projects p ON p.id = r.owner_id \
+             WHERE COALESCE(o.tenant_id, p.tenant_id) <> r.tenant_id",
+            |r| {
+                Ok(format!(
+                    "resource {} lies in another tenant than its owner",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT rg.id, rg.owner_id FROM resource_groups rg \
+             LEFT JOIN org_nodes o ON o.id = rg.owner_id LEFT JOIN projects p ON p.id = rg.owner_id \
+             WHERE o.id IS NULL AND p.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "resource group {} is owned by a missing org node or project {}",
+                    id_at(r, "id")?,
+                    id_at(r, "owner_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT rg.id FROM resource_groups rg \
+             LEFT JOIN org_nodes o ON o.id = rg.owner_id LEFT JOIN projects p ON p.id = rg.owner_id \
+             WHERE COALESCE(o.tenant_id, p.tenant_id) <> rg.tenant_id",
+            |r| {
+                Ok(format!(
+                    "resource group {} lies in another tenant than its owner",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT m.group_id, m.resource_id FROM resource_group_members m \
+             LEFT JOIN resource_groups rg ON rg.id = m.group_id \
+             LEFT JOIN resources r ON r.id = m.resource_id WHERE rg.id IS NULL OR r.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "the membership of resource {} in resource group {} names a missing row",
+                    id_at(r, "resource_id")?,
+                    id_at(r, "group_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT m.group_id, m.resource_id FROM resource_group_members m \
+             JOIN resource_groups rg ON rg.id = m.group_id JOIN resources r ON r.id = m.resource_id \
+             WHERE rg.tenant_id <> r.tenant_id",
+            |r| {
+                Ok(format!(
+                    "the membership of resource {} in resource group {} crosses tenants",
+                    id_at(r, "resource_id")?,
+                    id_at(r, "group_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT p.id, p.owner_id FROM projects p LEFT JOIN org_nodes o ON o.id = p.owner_id \
+             WHERE o.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "project {} is owned by a missing org node {}",
+                    id_at(r, "id")?,
+                    id_at(r, "owner_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT p.id FROM projects p JOIN org_nodes o ON o.id = p.owner_id \
+             WHERE p.tenant_id <> o.tenant_id",
+            |r| {
+                Ok(format!(
+                    "project {} lies in another tenant than its owner",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT g.id, g.owner_id FROM user_groups g LEFT JOIN projects p ON p.id = g.owner_id \
+             WHERE g.level = 'project' AND (p.id IS NULL OR p.tenant_id <> g.tenant_id)",
+            |r| {
+                Ok(format!(
+                    "project-level group {} is owned by a missing project, or one of another \
+                     tenant, {}",
+                    id_at(r, "id")?,
+                    id_at(r, "owner_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT m.project_id, m.user_id FROM project_members m \
+             LEFT JOIN projects p ON p.id = m.project_id LEFT JOIN users u ON u.id = m.user_id \
+             WHERE p.id IS NULL OR u.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "the membership of user {} in project {} names a missing row",
+                    id_at(r, "user_id")?,
+                    id_at(r, "project_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT m.project_id, m.user_id FROM project_members m \
+             JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.user_id \
+             WHERE p.tenant_id <> u.tenant_id",
+            |r| {
+                Ok(format!(
+                    "the membership of user {} in project {} crosses tenants",
+                    id_at(r, "user_id")?,
+                    id_at(r, "project_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT a.project_id, a.group_id FROM project_groups a \
+             LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN user_groups g ON g.id = a.group_id \
+             WHERE p.id IS NULL OR g.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "the attachment of group {} to project {} names a missing row",
+                    id_at(r, "group_id")?,
+                    id_at(r, "project_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT a.project_id, a.group_id FROM project_groups a \
+             JOIN projects p ON p.id = a.project_id JOIN user_groups g ON g.id = a.group_id \
+             WHERE g.level <> 'org' OR g.tenant_id <> p.tenant_id",
+            |r| {
+                Ok(format!(
+                    "group {} is attached to project {} but is not an org-level group of its \
+                     tenant",
+                    id_at(r, "group_id")?,
+                    id_at(r, "project_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT ro.id, ro.owner_id FROM roles ro LEFT JOIN org_nodes o ON o.id = ro.owner_id \
+             WHERE o.id IS NULL OR o.tenant_id <> ro.tenant_id",
+            |r| {
+                Ok(format!(
+                    "role {} is owned by a missing org node, or one of another tenant, {}",
+                    id_at(r, "id")?,
+                    id_at(r, "owner_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT gr.id FROM grants gr WHERE gr.subject_kind NOT IN ('user', 'group') \
+             OR gr.scope_kind NOT IN ('node', 'project', 'resource_group', 'resource') \
+             OR gr.effect NOT IN ('allow', 'deny')",
+            |r| {
+                Ok(format!(
+                    "grant {} has an unknown subject kind, scope kind or effect",
+                    id_at(r, "id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT gr.id, gr.subject_kind, gr.subject_id FROM grants gr \
+             LEFT JOIN users u ON gr.subject_kind = 'user' AND u.id = gr.subject_id \
+             LEFT JOIN user_groups g ON gr.subject_kind = 'group' AND g.id = gr.subject_id \
+             WHERE gr.subject_kind IN ('user', 'group') AND u.id IS NULL AND g.id IS NULL",
+            |r| {
+                Ok(format!(
+                    "grant {} is given to a missing {} {}",
+                    id_at(r, "id")?,
+                    text(r, "subject_kind")?,
+                    id_at(r, "subject_id")?
+                ))
+            },
+        ),
+        check(
+            format!("SELECT gr.id, gr.scope_kind, gr.scope_id \
+                     FROM grants gr {GRANT_SCOPE_JOINS} \
+                     WHERE gr.scope_kind IN ('node', 'project', 'resource_group', 'resource') \
+                     AND {GRANT_SCOPE_TENANT} IS NULL"),
+            |r| {
+                Ok(format!(
+                    "grant {} is held on a missing {} {}",
+                    id_at(r, "id")?,
+                    text(r, "scope_kind")?,
+                    id_at(r, "scope_id")?
+                ))
+            },
+        ),
+        check(
+            format!("SELECT gr.id, gr.scope_kind, gr.scope_id FROM grants gr {GRANT_SCOPE_JOINS} \
+                     WHERE {GRANT_SCOPE_TENANT} <> gr.tenant_id"),
+            |r| {
+                Ok(format!(
+                    "grant {} lies in another tenant than its scope, {} {}",
+                    id_at(r, "id")?,
+                    text(r, "scope_kind")?,
+                    id_at(r, "scope_id")?
+                ))
+            },
+        ),
+        check(
+            format!(
+                "SELECT gr.id, gr.role_id FROM grants gr WHERE gr.role_id IS NOT NULL \
+                 AND gr.role_id NOT IN ({builtin_roles}) \
+                 AND NOT EXISTS (SELECT 1 FROM roles ro WHERE ro.id = gr.role_id)"
+            ),
+            |r| {
+                Ok(format!(
+                    "grant {} is of a missing role {}",
+                    id_at(r, "id")?,
+                    id_at(r, "role_id")?
+                ))
+            },
+        ),
+        check(
+            "SELECT 1 AS missing WHERE NOT EXISTS (SELECT 1 FROM access_version WHERE id = 1)",
+            |_| Ok("the access change log has no version row".to_owned()),
+        ),
+    ]
+}
+
+/// Joins each kind of grant scope to its row, for [`GRANT_SCOPE_TENANT`].
+const GRANT_SCOPE_JOINS: &str = "\
+    LEFT JOIN org_nodes sn ON gr.scope_kind = 'node' AND sn.id = gr.scope_id \
+    LEFT JOIN projects sp ON gr.scope_kind = 'project' AND sp.id = gr.scope_id \
+    LEFT JOIN resource_groups sg ON gr.scope_kind = 'resource_group' AND sg.id = gr.scope_id \
+    LEFT JOIN resources sr ON gr.scope_kind = 'resource' AND sr.id = gr.scope_id";
+
+/// The tenant of a grant's scope (NULL when the scope is missing), given [`GRANT_SCOPE_JOINS`].
+const GRANT_SCOPE_TENANT: &str = "COALESCE(sn.tenant_id, sp.tenant_id, sg.tenant_id, sr.tenant_id)";
 
 /// Everything wrong with the stored data, one sentence each.
 pub(crate) async fn problems(conn: &mut PgConnection) -> StoreResult<Vec<String>> {

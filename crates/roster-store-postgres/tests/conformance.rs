@@ -54,6 +54,21 @@ conformance!(
     all_tokens_page_with_hashes,
     audit_events_insert_in_bulk,
     login_attempts_count_atomically,
+    resource_types_round_trip,
+    resources_round_trip,
+    resource_query_filters,
+    resource_groups_round_trip,
+    projects_round_trip,
+    roles_round_trip,
+    grants_round_trip,
+    access_tenant_scoping,
+    delete_user_removes_grants_and_project_memberships,
+    delete_group_removes_grants_and_attachments,
+    delete_org_node_removes_grants_on_it,
+    access_change_log_versions,
+    access_versions_commit_in_order,
+    access_snapshot_contents,
+    access_consistency_problems_found,
 );
 
 /// The list above names exactly the tests of the suite's `conformance_tests!` macro.

@@ -4,12 +4,16 @@
 mod common;
 
 use common::{test_url, TestDb};
+use roster_core::access::builtin;
+use roster_core::model::{Effect, GrantQuery, ScopeKind, SubjectKind};
 use roster_core::model::{Group, GroupKind, GroupLevel, Membership, OrgKind, OrgNode, User};
 use roster_core::model::{UserKind, UserStatus};
 use roster_core::page::PageReq;
 use roster_core::store::{Store, StoreError, TenantScope};
 use roster_core::{new_id, now, SYSTEM_NODE_ID};
 use roster_store_postgres::PgStore;
+use sqlx::migrate::Migrator;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn root() -> OrgNode {
@@ -197,7 +201,7 @@ async fn searched_text_columns_compare_bytewise() {
     .fetch_all(&mut raw)
     .await
     .unwrap();
-    assert_eq!(columns.len(), 8, "{columns:?}");
+    assert_eq!(columns.len(), 12, "{columns:?}");
     for (table, column, collation) in columns {
         assert_eq!(collation.as_deref(), Some("C"), "{table}.{column}");
     }
@@ -416,5 +420,119 @@ async fn abandoned_transactions_do_not_linger() {
     }
     assert_eq!(lingering, 0, "connections left idle in transaction");
     drop(raw);
+    db.finish().await;
+}
+
+/// Predefined groups that exist when the access tables arrive get their built-in grants:
+/// Administrators the Administrator role, Users the Read only role, each on its node; other
+/// groups get none.
+#[tokio::test]
+async fn migrating_gives_existing_predefined_groups_their_grants() {
+    let Some(db) = TestDb::unmigrated().await else {
+        return;
+    };
+    let mut before_access = Migrator::new(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations"
+    )))
+    .await
+    .unwrap();
+    before_access.migrations.to_mut().retain(|m| m.version < 4);
+    let mut raw = db.raw().await;
+    before_access.run(&mut raw).await.unwrap();
+
+    let root = root();
+    let tenant_id = new_id();
+    let tenant = OrgNode {
+        id: tenant_id,
+        kind: OrgKind::Tenant,
+        name: "Tenant".into(),
+        parent: Some(SYSTEM_NODE_ID),
+        tenant: tenant_id,
+        path: vec![SYSTEM_NODE_ID, tenant_id],
+        ..root.clone()
+    };
+    for n in [&root, &tenant] {
+        sqlx::query(
+            "INSERT INTO org_nodes (id, kind, name, name_lc, parent_id, tenant_id, path, \
+             version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, 0)",
+        )
+        .bind(n.id)
+        .bind(n.kind.as_str())
+        .bind(&n.name)
+        .bind(n.name.to_lowercase())
+        .bind(n.parent)
+        .bind(n.tenant)
+        .bind(n.path.iter().map(|id| format!("{id}/")).collect::<String>())
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    }
+    let kinds = [
+        GroupKind::Administrators,
+        GroupKind::Users,
+        GroupKind::All,
+        GroupKind::Custom,
+    ];
+    let mut groups = Vec::new();
+    for kind in kinds {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO user_groups (id, tenant_id, owner_id, name, name_lc, description, \
+             level, kind, version, created_at, updated_at) \
+             VALUES ($1, $2, $2, $3, $3, '', 'org', $3, 1, 0, 0)",
+        )
+        .bind(id)
+        .bind(tenant_id)
+        .bind(kind.as_str())
+        .execute(&mut raw)
+        .await
+        .unwrap();
+        groups.push(id);
+    }
+    drop(raw);
+
+    let started = now();
+    db.store.migrate().await.expect("the access migration");
+    let mut tx = db.store.read().await.unwrap();
+    let mut grants = tx
+        .list_grants(
+            TenantScope::Tenant(tenant_id),
+            &GrantQuery::default(),
+            PageReq {
+                after: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    grants.sort_by_key(|g| g.role);
+    assert_eq!(grants.len(), 2, "{grants:?}");
+    for (grant, (group, role)) in grants.iter().zip([
+        (groups[0], builtin::ADMINISTRATOR_ROLE),
+        (groups[1], builtin::READ_ONLY_ROLE),
+    ]) {
+        assert_eq!(grant.subject, group);
+        assert_eq!(grant.subject_kind, SubjectKind::Group);
+        assert_eq!(grant.role, Some(role));
+        assert!(grant.permissions.is_empty());
+        assert_eq!(
+            (grant.scope, grant.scope_kind),
+            (tenant_id, ScopeKind::Node)
+        );
+        assert_eq!(grant.tenant, tenant_id);
+        assert_eq!(grant.effect, Effect::Allow);
+        assert_eq!((grant.valid_from, grant.valid_until), (None, None));
+        assert_eq!(grant.version, 1);
+        assert!(grant.created_at >= started - chrono::TimeDelta::seconds(5));
+        assert_eq!(grant.created_at, grant.updated_at);
+    }
+    assert_ne!(grants[0].id, grants[1].id);
+    assert_eq!(tx.access_version().await.unwrap(), 0);
+    assert_eq!(
+        tx.consistency_problems().await.unwrap(),
+        Vec::<String>::new()
+    );
+    drop(tx);
     db.finish().await;
 }

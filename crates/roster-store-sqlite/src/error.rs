@@ -58,6 +58,14 @@ fn duplicated(message: &str) -> &'static str {
     let columns = message.rsplit(": ").next().unwrap_or(message);
     if columns.contains("login_lc") {
         "login"
+    } else if columns.contains("resources.name_lc") {
+        "resource name"
+    } else if columns.contains("resource_groups.name_lc") {
+        "resource group name"
+    } else if columns.contains("projects.name_lc") {
+        "project name"
+    } else if columns.contains("roles.name_lc") {
+        "role name"
     } else if columns.contains("name_lc") {
         "name"
     } else if columns.contains("tokens.hash") {
@@ -83,6 +91,16 @@ mod tests {
         assert_eq!(m("users.login_lc"), "login");
         assert_eq!(m("org_nodes.parent_id, org_nodes.name_lc"), "name");
         assert_eq!(m("user_groups.owner_id, user_groups.name_lc"), "name");
+        assert_eq!(
+            m("resources.owner_id, resources.rtype, resources.name_lc"),
+            "resource name"
+        );
+        assert_eq!(
+            m("resource_groups.owner_id, resource_groups.name_lc"),
+            "resource group name"
+        );
+        assert_eq!(m("projects.owner_id, projects.name_lc"), "project name");
+        assert_eq!(m("roles.owner_id, roles.name_lc"), "role name");
         assert_eq!(m("tokens.hash"), "token hash");
         assert_eq!(m("memberships.group_id, memberships.user_id"), "membership");
         assert_eq!(m("org_nodes.kind"), "system root");

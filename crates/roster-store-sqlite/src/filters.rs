@@ -2,6 +2,7 @@
 //! and paging.
 
 use crate::rows::blob;
+use roster_core::model::OwnedQuery;
 use roster_core::page::PageReq;
 use roster_core::store::TenantScope;
 use roster_core::Id;
@@ -94,6 +95,34 @@ pub(crate) fn order_limit(
     let dir = if descending { "DESC" } else { "ASC" };
     q.push(format_args!(" ORDER BY {key} {dir} LIMIT "))
         .push_bind(i64::from(page.limit));
+}
+
+/// Completes a list of owned objects (`<alias>.tenant_id`, `owner_id`, `name_lc`, `id`) by an
+/// [`OwnedQuery`], with paging; `None` when the query can match nothing (an empty owner list).
+pub(crate) fn owned<'a>(
+    mut q: QueryBuilder<'a, Sqlite>,
+    alias: &str,
+    scope: TenantScope,
+    query: &OwnedQuery,
+    page: PageReq,
+) -> Option<QueryBuilder<'a, Sqlite>> {
+    if query.owner_in.as_ref().is_some_and(|ids| ids.is_empty()) {
+        return None;
+    }
+    self::scope(&mut q, &format!("{alias}.tenant_id"), scope);
+    if let Some(owner) = query.owner {
+        id_eq(&mut q, &format!("{alias}.owner_id"), owner);
+    }
+    if let Some(owners) = &query.owner_in {
+        id_in(&mut q, &format!("{alias}.owner_id"), owners);
+    }
+    if let Some(p) = &query.name_prefix {
+        prefix(&mut q, &format!("{alias}.name_lc"), p);
+    }
+    let key = format!("{alias}.id");
+    after(&mut q, &key, page, false);
+    order_limit(&mut q, &key, page, false);
+    Some(q)
 }
 
 #[cfg(test)]

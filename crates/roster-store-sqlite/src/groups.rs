@@ -48,10 +48,12 @@ pub(crate) async fn update(conn: &mut SqliteConnection, group: &Group) -> StoreR
     Ok(())
 }
 
-/// Deletes the group with its memberships.
+/// Deletes the group with its memberships, its project attachments and its grants.
 pub(crate) async fn delete(conn: &mut SqliteConnection, id: Id) -> StoreResult<()> {
     for sql in [
         "DELETE FROM memberships WHERE group_id = ?",
+        "DELETE FROM project_groups WHERE group_id = ?",
+        "DELETE FROM grants WHERE subject_id = ?",
         "DELETE FROM user_groups WHERE id = ?",
     ] {
         sqlx::query(sql)

@@ -6,11 +6,16 @@
 //! transactions, which WAL lets run beside the writer.
 
 mod audit;
+mod changes;
 mod error;
 mod filters;
+mod grants;
 mod groups;
 mod org;
+mod projects;
+mod resources;
 mod rows;
+mod snapshot;
 mod throttle;
 mod tokens;
 mod tx;

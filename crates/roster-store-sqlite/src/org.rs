@@ -45,9 +45,14 @@ pub(crate) async fn update(conn: &mut SqliteConnection, node: &OrgNode) -> Store
     Ok(())
 }
 
-/// Deletes the node's predefined groups with their memberships, then the node.
+/// Deletes the grants held on the node, the node's predefined groups with their memberships,
+/// project attachments and grants, then the node.
 pub(crate) async fn delete(conn: &mut SqliteConnection, id: Id) -> StoreResult<()> {
     for sql in [
+        "DELETE FROM grants WHERE scope_id = ?1 OR subject_id IN \
+         (SELECT id FROM user_groups WHERE owner_id = ?1 AND kind <> ?2)",
+        "DELETE FROM project_groups WHERE group_id IN \
+         (SELECT id FROM user_groups WHERE owner_id = ?1 AND kind <> ?2)",
         "DELETE FROM memberships WHERE group_id IN \
          (SELECT id FROM user_groups WHERE owner_id = ?1 AND kind <> ?2)",
         "DELETE FROM user_groups WHERE owner_id = ?1 AND kind <> ?2",
@@ -164,7 +169,11 @@ pub(crate) async fn in_use(conn: &mut SqliteConnection, id: Id) -> StoreResult<b
     let row = sqlx::query(
         "SELECT EXISTS (SELECT 1 FROM org_nodes WHERE parent_id = ?1) \
              OR EXISTS (SELECT 1 FROM users WHERE owner_id = ?1) \
-             OR EXISTS (SELECT 1 FROM user_groups WHERE owner_id = ?1 AND kind = ?2) AS used",
+             OR EXISTS (SELECT 1 FROM user_groups WHERE owner_id = ?1 AND kind = ?2) \
+             OR EXISTS (SELECT 1 FROM projects WHERE owner_id = ?1) \
+             OR EXISTS (SELECT 1 FROM resources WHERE owner_id = ?1) \
+             OR EXISTS (SELECT 1 FROM resource_groups WHERE owner_id = ?1) \
+             OR EXISTS (SELECT 1 FROM roles WHERE owner_id = ?1) AS used",
     )
     .bind(blob(id))
     .bind(GroupKind::Custom.as_str())

@@ -1,7 +1,10 @@
 //! [`SqliteTx`]: the contract's transaction over one sqlx transaction.
 
 use crate::error::db_err;
-use crate::{audit, groups, org, throttle, tokens, users, verify};
+use crate::{
+    audit, changes, grants, groups, org, projects, resources, snapshot, throttle, tokens, users,
+    verify,
+};
 use async_trait::async_trait;
 use roster_core::model::*;
 use roster_core::page::PageReq;
@@ -179,6 +182,194 @@ impl StoreTx for SqliteTx {
     }
     async fn clear_login_attempts(&mut self, key: &str) -> StoreResult<()> {
         throttle::clear(&mut self.tx, key).await
+    }
+
+    async fn upsert_resource_type(&mut self, t: &ResourceType) -> StoreResult<()> {
+        resources::upsert_type(&mut self.tx, t).await
+    }
+    async fn get_resource_type(&mut self, name: &str) -> StoreResult<Option<ResourceType>> {
+        resources::get_type(&mut self.tx, name).await
+    }
+    async fn list_resource_types(&mut self) -> StoreResult<Vec<ResourceType>> {
+        resources::list_types(&mut self.tx).await
+    }
+    async fn delete_resource_type(&mut self, name: &str) -> StoreResult<bool> {
+        resources::delete_type(&mut self.tx, name).await
+    }
+    async fn resource_type_in_use(&mut self, name: &str) -> StoreResult<bool> {
+        resources::type_in_use(&mut self.tx, name).await
+    }
+
+    async fn insert_resource(&mut self, r: &Resource) -> StoreResult<()> {
+        resources::insert(&mut self.tx, r).await
+    }
+    async fn update_resource(&mut self, r: &Resource) -> StoreResult<()> {
+        resources::update(&mut self.tx, r).await
+    }
+    async fn delete_resource(&mut self, id: Id) -> StoreResult<()> {
+        resources::delete(&mut self.tx, id).await
+    }
+    async fn get_resource(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Resource>> {
+        resources::get(&mut self.tx, scope, id).await
+    }
+    async fn list_resources(
+        &mut self,
+        scope: TenantScope,
+        query: &ResourceQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<Resource>> {
+        resources::list(&mut self.tx, scope, query, page).await
+    }
+    async fn insert_resource_group(&mut self, g: &ResourceGroup) -> StoreResult<()> {
+        resources::insert_group(&mut self.tx, g).await
+    }
+    async fn update_resource_group(&mut self, g: &ResourceGroup) -> StoreResult<()> {
+        resources::update_group(&mut self.tx, g).await
+    }
+    async fn delete_resource_group(&mut self, id: Id) -> StoreResult<()> {
+        resources::delete_group(&mut self.tx, id).await
+    }
+    async fn get_resource_group(
+        &mut self,
+        scope: TenantScope,
+        id: Id,
+    ) -> StoreResult<Option<ResourceGroup>> {
+        resources::get_group(&mut self.tx, scope, id).await
+    }
+    async fn list_resource_groups(
+        &mut self,
+        scope: TenantScope,
+        query: &OwnedQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<ResourceGroup>> {
+        resources::list_groups(&mut self.tx, scope, query, page).await
+    }
+    async fn add_resource_group_member(&mut self, group: Id, resource: Id) -> StoreResult<bool> {
+        resources::add_member(&mut self.tx, group, resource).await
+    }
+    async fn remove_resource_group_member(&mut self, group: Id, resource: Id) -> StoreResult<bool> {
+        resources::remove_member(&mut self.tx, group, resource).await
+    }
+    async fn resource_groups_of(&mut self, resource: Id) -> StoreResult<Vec<Id>> {
+        resources::groups_of(&mut self.tx, resource).await
+    }
+
+    async fn insert_project(&mut self, p: &Project) -> StoreResult<()> {
+        projects::insert(&mut self.tx, p).await
+    }
+    async fn update_project(&mut self, p: &Project) -> StoreResult<()> {
+        projects::update(&mut self.tx, p).await
+    }
+    async fn delete_project(&mut self, id: Id) -> StoreResult<()> {
+        projects::delete(&mut self.tx, id).await
+    }
+    async fn get_project(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Project>> {
+        projects::get(&mut self.tx, scope, id).await
+    }
+    async fn list_projects(
+        &mut self,
+        scope: TenantScope,
+        query: &OwnedQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<Project>> {
+        projects::list(&mut self.tx, scope, query, page).await
+    }
+    async fn attach_group(&mut self, project: Id, group: Id, at: Timestamp) -> StoreResult<bool> {
+        projects::attach_group(&mut self.tx, project, group, at).await
+    }
+    async fn detach_group(&mut self, project: Id, group: Id) -> StoreResult<bool> {
+        projects::detach_group(&mut self.tx, project, group).await
+    }
+    async fn attached_groups(&mut self, project: Id) -> StoreResult<Vec<Id>> {
+        projects::attached_groups(&mut self.tx, project).await
+    }
+    async fn projects_of_group(&mut self, group: Id) -> StoreResult<Vec<Id>> {
+        projects::projects_of_group(&mut self.tx, group).await
+    }
+    async fn add_project_member(
+        &mut self,
+        project: Id,
+        user: Id,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        projects::add_member(&mut self.tx, project, user, at).await
+    }
+    async fn remove_project_member(&mut self, project: Id, user: Id) -> StoreResult<bool> {
+        projects::remove_member(&mut self.tx, project, user).await
+    }
+    async fn list_project_members(
+        &mut self,
+        project: Id,
+        page: PageReq,
+    ) -> StoreResult<Vec<(Id, Timestamp)>> {
+        projects::list_members(&mut self.tx, project, page).await
+    }
+    async fn projects_of_user(&mut self, user: Id) -> StoreResult<Vec<Id>> {
+        projects::projects_of_user(&mut self.tx, user).await
+    }
+
+    async fn insert_role(&mut self, r: &Role) -> StoreResult<()> {
+        grants::insert_role(&mut self.tx, r).await
+    }
+    async fn update_role(&mut self, r: &Role) -> StoreResult<()> {
+        grants::update_role(&mut self.tx, r).await
+    }
+    async fn delete_role(&mut self, id: Id) -> StoreResult<()> {
+        grants::delete_role(&mut self.tx, id).await
+    }
+    async fn get_role(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Role>> {
+        grants::get_role(&mut self.tx, scope, id).await
+    }
+    async fn list_roles(
+        &mut self,
+        scope: TenantScope,
+        query: &OwnedQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<Role>> {
+        grants::list_roles(&mut self.tx, scope, query, page).await
+    }
+    async fn role_in_use(&mut self, id: Id) -> StoreResult<bool> {
+        grants::role_in_use(&mut self.tx, id).await
+    }
+    async fn insert_grant(&mut self, g: &Grant) -> StoreResult<()> {
+        grants::insert(&mut self.tx, g).await
+    }
+    async fn update_grant(&mut self, g: &Grant) -> StoreResult<()> {
+        grants::update(&mut self.tx, g).await
+    }
+    async fn delete_grant(&mut self, id: Id) -> StoreResult<bool> {
+        grants::delete(&mut self.tx, id).await
+    }
+    async fn delete_grants_between(&mut self, subject: Id, scope: Id) -> StoreResult<Vec<Id>> {
+        grants::delete_between(&mut self.tx, subject, scope).await
+    }
+    async fn get_grant(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Grant>> {
+        grants::get(&mut self.tx, scope, id).await
+    }
+    async fn list_grants(
+        &mut self,
+        scope: TenantScope,
+        query: &GrantQuery,
+        page: PageReq,
+    ) -> StoreResult<Vec<Grant>> {
+        grants::list(&mut self.tx, scope, query, page).await
+    }
+
+    async fn record_access_changes(&mut self, changes: &[AccessChange]) -> StoreResult<i64> {
+        changes::record(&mut self.tx, changes).await
+    }
+    async fn access_version(&mut self) -> StoreResult<i64> {
+        changes::version(&mut self.tx).await
+    }
+    async fn access_changes_since(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, AccessChange)>> {
+        changes::since(&mut self.tx, after, limit).await
+    }
+    async fn access_snapshot(&mut self) -> StoreResult<AccessSnapshot> {
+        snapshot::snapshot(&mut self.tx).await
     }
 
     async fn row_counts(&mut self) -> StoreResult<RowCounts> {

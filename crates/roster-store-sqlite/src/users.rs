@@ -90,11 +90,13 @@ pub(crate) async fn update(conn: &mut SqliteConnection, user: &User) -> StoreRes
     Ok(())
 }
 
-/// Deletes the user with their memberships and tokens (explicitly, not relying on the
-/// cascades alone); audit events stay.
+/// Deletes the user with their memberships, project memberships, grants and tokens
+/// (explicitly, not relying on the cascades alone); audit events stay.
 pub(crate) async fn delete(conn: &mut SqliteConnection, id: Id) -> StoreResult<()> {
     for sql in [
         "DELETE FROM memberships WHERE user_id = ?",
+        "DELETE FROM project_members WHERE user_id = ?",
+        "DELETE FROM grants WHERE subject_id = ?",
         "DELETE FROM tokens WHERE user_id = ?",
         "DELETE FROM users WHERE id = ?",
     ] {

@@ -1,12 +1,18 @@
 //! What the SQLite store does beyond the shared contract: opening, migrating, the file's
 //! settings, and how it copes with data it did not write.
 
-use roster_core::model::{OrgKind, OrgNode, User, UserKind, UserStatus};
+use roster_core::access::builtin;
+use roster_core::model::{
+    Effect, GrantQuery, Group, GroupKind, GroupLevel, OrgKind, OrgNode, ScopeKind, SubjectKind,
+    User, UserKind, UserStatus,
+};
 use roster_core::store::{Store, StoreError, TenantScope};
 use roster_core::{new_id, now, SYSTEM_NODE_ID};
 use roster_store_sqlite::SqliteStore;
+use sqlx::migrate::Migrator;
 use sqlx::{Connection, SqliteConnection};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 fn root() -> OrgNode {
     OrgNode {
@@ -184,4 +190,257 @@ async fn foreign_data_is_an_error_not_a_panic() {
         )
         .await;
     assert!(matches!(listed, Err(StoreError::Other(_))), "{listed:?}");
+}
+
+/// Fills a migrated file with a large install (as plain SQL, so the load itself is quick):
+/// `users` users each in three of 1,000 groups, `resources` resources, each in one of 100
+/// resource groups, and two grants per resource.
+async fn fill_large_install(path: &Path, users: i64, resources: i64) {
+    let mut conn = raw(path).await;
+    let root = format!("x'{}'", SYSTEM_NODE_ID.simple());
+    let id = |prefix: &str, n: &str| format!("unhex(printf('{prefix}%030x', {n}))");
+    let statements = [
+        format!(
+            "INSERT INTO org_nodes (id, kind, name, name_lc, parent_id, tenant_id, path, version, \
+             created_at, updated_at) VALUES ({root}, 'system', 'System', 'system', NULL, {root}, \
+             '{SYSTEM_NODE_ID}/', 1, 0, 0)"
+        ),
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) \
+             INSERT INTO user_groups (id, tenant_id, owner_id, name, name_lc, description, level, \
+             kind, version, created_at, updated_at) SELECT {}, {root}, {root}, 'g' || i, \
+             'g' || i, '', 'org', 'custom', 1, 0, 0 FROM n",
+            id("01", "i")
+        ),
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {users}) \
+             INSERT INTO users (id, tenant_id, owner_id, login, login_lc, email_verified, kind, \
+             status, must_change_password, version, created_at, updated_at) SELECT {}, {root}, \
+             {root}, 'u' || i, 'u' || i, 0, 'internal', \
+             CASE WHEN i % 10 = 0 THEN 'disabled' ELSE 'active' END, 0, 1, 0, 0 FROM n",
+            id("02", "i")
+        ),
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {users}), \
+             k(j) AS (VALUES (0), (1), (2)) \
+             INSERT INTO memberships (group_id, user_id, tenant_id, created_at) \
+             SELECT {}, {}, {root}, 0 FROM n, k ORDER BY 1, 2",
+            id("01", "(i + j * 7) % 1000 + 1"),
+            id("02", "i")
+        ),
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) \
+             INSERT INTO resource_groups (id, tenant_id, owner_id, name, name_lc, description, \
+             version, created_at, updated_at) SELECT {}, {root}, {root}, 'rg' || i, 'rg' || i, \
+             '', 1, 0, 0 FROM n",
+            id("03", "i")
+        ),
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {resources}) \
+             INSERT INTO resources (id, tenant_id, owner_id, rtype, name, name_lc, version, \
+             created_at, updated_at) SELECT {}, {root}, {root}, 'device', 'r' || i, 'r' || i, 1, \
+             0, 0 FROM n",
+            id("04", "i")
+        ),
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {resources}) \
+             INSERT INTO resource_group_members (group_id, resource_id) SELECT {}, {} FROM n \
+             ORDER BY 1, 2",
+            id("03", "i % 100 + 1"),
+            id("04", "i")
+        ),
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {resources}), \
+             k(j) AS (VALUES (0), (1)) \
+             INSERT INTO grants (id, tenant_id, subject_id, subject_kind, role_id, permissions, \
+             scope_id, scope_kind, effect, valid_from, valid_until, version, created_at, \
+             updated_at) SELECT {}, {root}, CASE j WHEN 0 THEN {} ELSE {} END, \
+             CASE j WHEN 0 THEN 'user' ELSE 'group' END, CASE j WHEN 0 THEN NULL ELSE \
+             x'00000000000070008000000000000103' END, CASE j WHEN 0 THEN '[\"device:read\"]' \
+             ELSE '[]' END, {}, 'resource', 'allow', NULL, NULL, 1, 0, 0 FROM n, k",
+            id("05", "i * 2 + j"),
+            id("02", &format!("i % {users} + 1")),
+            id("01", "i % 1000 + 1"),
+            id("04", "i")
+        ),
+    ];
+    let mut tx = conn.begin().await.unwrap();
+    for sql in &statements {
+        sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The access index loads everything at start-up: a large install must load in well under two
+/// seconds (about half a second in an optimised build on an idle machine; the bound leaves room
+/// for a busy one, and unoptimised builds get more).
+#[tokio::test]
+async fn access_snapshot_of_a_large_install_is_quick() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.db");
+    let store = SqliteStore::open_and_migrate(&path).await.unwrap();
+    fill_large_install(&path, 100_000, 100_000).await;
+
+    let started = Instant::now();
+    let mut tx = store.read().await.unwrap();
+    let snapshot = tx.access_snapshot().await.unwrap();
+    drop(tx);
+    let took = started.elapsed();
+    eprintln!("access snapshot took {took:?}");
+    assert_eq!(snapshot.users.len(), 100_000);
+    assert_eq!(snapshot.users.iter().filter(|u| u.active).count(), 90_000);
+    assert_eq!(snapshot.groups.len(), 1000);
+    assert_eq!(snapshot.memberships.len(), 300_000);
+    assert_eq!(snapshot.resources.len(), 100_000);
+    assert_eq!(snapshot.resource_group_members.len(), 100_000);
+    assert_eq!(snapshot.grants.len(), 200_000);
+    assert_eq!(
+        snapshot
+            .grants
+            .iter()
+            .filter(|g| g.permissions == ["device:read"])
+            .count(),
+        100_000
+    );
+    assert_eq!(
+        snapshot.grants.iter().filter(|g| g.role.is_none()).count(),
+        100_000
+    );
+    let viewer = snapshot.grants.iter().find(|g| g.role.is_some()).unwrap();
+    assert_eq!(
+        viewer.role,
+        Some(roster_core::access::builtin::VIEWER_ROLE),
+        "{viewer:?}"
+    );
+    let bound = if cfg!(debug_assertions) {
+        Duration::from_secs(10)
+    } else {
+        Duration::from_secs(2)
+    };
+    assert!(took < bound, "took {took:?}");
+}
+
+/// Predefined groups that exist when the access tables arrive get their built-in grants:
+/// Administrators the Administrator role, Users the Read only role, each on its node; other
+/// groups get none.
+#[tokio::test]
+async fn migrating_gives_existing_predefined_groups_their_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let mut before_access = Migrator::new(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations"
+    )))
+    .await
+    .unwrap();
+    before_access.migrations.to_mut().retain(|m| m.version < 4);
+    let mut conn = raw(&path).await;
+    before_access.run(&mut conn).await.unwrap();
+
+    let root = root();
+    let tenant_id = new_id();
+    let tenant = OrgNode {
+        id: tenant_id,
+        kind: OrgKind::Tenant,
+        name: "Tenant".into(),
+        parent: Some(SYSTEM_NODE_ID),
+        tenant: tenant_id,
+        path: vec![SYSTEM_NODE_ID, tenant_id],
+        ..root.clone()
+    };
+    let groups: Vec<Group> = [
+        GroupKind::Administrators,
+        GroupKind::Users,
+        GroupKind::All,
+        GroupKind::Custom,
+    ]
+    .into_iter()
+    .map(|kind| Group {
+        id: new_id(),
+        tenant: tenant_id,
+        owner: tenant_id,
+        name: kind.as_str().into(),
+        description: String::new(),
+        level: GroupLevel::Org,
+        kind,
+        version: 1,
+        created_at: now(),
+        updated_at: now(),
+    })
+    .collect();
+    for n in [&root, &tenant] {
+        sqlx::query(
+            "INSERT INTO org_nodes (id, kind, name, name_lc, parent_id, tenant_id, path, \
+             version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0, 0)",
+        )
+        .bind(n.id.as_bytes().to_vec())
+        .bind(n.kind.as_str())
+        .bind(&n.name)
+        .bind(n.name.to_lowercase())
+        .bind(n.parent.map(|p| p.as_bytes().to_vec()))
+        .bind(n.tenant.as_bytes().to_vec())
+        .bind(n.path.iter().map(|id| format!("{id}/")).collect::<String>())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    for g in &groups {
+        sqlx::query(
+            "INSERT INTO user_groups (id, tenant_id, owner_id, name, name_lc, description, \
+             level, kind, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '', 'org', ?, 1, 0, 0)",
+        )
+        .bind(g.id.as_bytes().to_vec())
+        .bind(g.tenant.as_bytes().to_vec())
+        .bind(g.owner.as_bytes().to_vec())
+        .bind(&g.name)
+        .bind(&g.name)
+        .bind(g.kind.as_str())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    drop(conn);
+
+    let started = now();
+    store.migrate().await.expect("the access migration");
+    let mut tx = store.read().await.unwrap();
+    let mut grants = tx
+        .list_grants(
+            TenantScope::Tenant(tenant_id),
+            &GrantQuery::default(),
+            roster_core::page::PageReq {
+                after: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    grants.sort_by_key(|g| g.role);
+    assert_eq!(grants.len(), 2, "{grants:?}");
+    for (grant, (group, role)) in grants.iter().zip([
+        (&groups[0], builtin::ADMINISTRATOR_ROLE),
+        (&groups[1], builtin::READ_ONLY_ROLE),
+    ]) {
+        assert_eq!(grant.subject, group.id);
+        assert_eq!(grant.subject_kind, SubjectKind::Group);
+        assert_eq!(grant.role, Some(role));
+        assert!(grant.permissions.is_empty());
+        assert_eq!(
+            (grant.scope, grant.scope_kind),
+            (tenant_id, ScopeKind::Node)
+        );
+        assert_eq!(grant.tenant, tenant_id);
+        assert_eq!(grant.effect, Effect::Allow);
+        assert_eq!((grant.valid_from, grant.valid_until), (None, None));
+        assert_eq!(grant.version, 1);
+        assert!(grant.created_at >= started - chrono::TimeDelta::seconds(5));
+        assert_eq!(grant.created_at, grant.updated_at);
+    }
+    assert_ne!(grants[0].id, grants[1].id);
+    assert_eq!(tx.access_version().await.unwrap(), 0);
+    assert_eq!(
+        tx.consistency_problems().await.unwrap(),
+        Vec::<String>::new()
+    );
 }
