@@ -5,6 +5,7 @@
 //! The source is read in one read transaction, a consistent snapshot; the target must be
 //! empty and is written in batches, one write transaction each, in the order the foreign keys
 //! need: org nodes (parents first), users with their password hashes, groups, memberships,
+//! the access model (resource types, projects, resources, resource groups, roles, grants),
 //! tokens with their hashes, audit events. At the end the target's row counts must equal the
 //! source's and its consistency check must pass.
 
@@ -228,6 +229,8 @@ async fn copy(src: &mut dyn StoreTx, target: &dyn Store, totals: &RowCounts) -> 
     }
     progress.finish();
 
+    copy_access(src, target).await?;
+
     let mut progress = Progress::new("tokens", totals.tokens);
     let mut after = None;
     loop {
@@ -256,6 +259,96 @@ async fn copy(src: &mut dyn StoreTx, target: &dyn Store, totals: &RowCounts) -> 
         tx.insert_audit_events(&rows).await?;
         tx.commit().await?;
         progress.add(rows.len());
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// Copies the access model: resource types, projects with their members and attached groups,
+/// resources, resource groups with their members, custom roles and grants. The access change
+/// log is not copied: the target's nodes build their index from a snapshot.
+async fn copy_access(src: &mut dyn StoreTx, target: &dyn Store) -> Result<()> {
+    let snapshot = src.access_snapshot().await?;
+    let types = src.list_resource_types().await?;
+    let mut members = Vec::new();
+    for p in &snapshot.projects {
+        let mut after = None;
+        loop {
+            let rows = src
+                .list_project_members(
+                    p.id,
+                    PageReq {
+                        after,
+                        limit: BATCH,
+                    },
+                )
+                .await?;
+            let Some((last, _)) = rows.last() else { break };
+            after = Some(*last);
+            members.extend(rows.into_iter().map(|(u, at)| (p.id, u, at)));
+        }
+    }
+    let mut progress = Progress::new(
+        "access model",
+        (types.len()
+            + snapshot.projects.len()
+            + members.len()
+            + snapshot.attachments.len()
+            + snapshot.resources.len()
+            + snapshot.resource_groups.len()
+            + snapshot.resource_group_members.len()
+            + snapshot.roles.len()
+            + snapshot.grants.len()) as u64,
+    );
+    let mut tx = target.write().await?;
+    for t in &types {
+        tx.upsert_resource_type(t).await?;
+    }
+    for p in &snapshot.projects {
+        tx.insert_project(p).await?;
+    }
+    for (project, user, at) in &members {
+        tx.add_project_member(*project, *user, *at).await?;
+    }
+    for (project, group) in &snapshot.attachments {
+        tx.attach_group(*project, *group, roster_core::now())
+            .await?;
+    }
+    tx.commit().await?;
+    progress
+        .add(types.len() + snapshot.projects.len() + members.len() + snapshot.attachments.len());
+    for chunk in snapshot.resources.chunks(BATCH as usize) {
+        let mut tx = target.write().await?;
+        for r in chunk {
+            tx.insert_resource(r).await?;
+        }
+        tx.commit().await?;
+        progress.add(chunk.len());
+    }
+    let mut tx = target.write().await?;
+    for g in &snapshot.resource_groups {
+        tx.insert_resource_group(g).await?;
+    }
+    for r in &snapshot.roles {
+        tx.insert_role(r).await?;
+    }
+    tx.commit().await?;
+    progress.add(snapshot.resource_groups.len() + snapshot.roles.len());
+    for chunk in snapshot.resource_group_members.chunks(BATCH as usize) {
+        let mut tx = target.write().await?;
+        for (group, resource) in chunk {
+            tx.add_resource_group_member(*group, *resource).await?;
+        }
+        tx.commit().await?;
+        progress.add(chunk.len());
+    }
+    for chunk in snapshot.grants.chunks(BATCH as usize) {
+        let mut tx = target.write().await?;
+        for g in chunk {
+            tx.insert_grant(g).await?;
+        }
+        tx.commit().await?;
+        progress.add(chunk.len());
     }
     progress.finish();
     Ok(())

@@ -88,11 +88,9 @@ async fn generic_and_group_roles_reach_exactly_their_scope() {
     )
     .await;
 
-    let viewer = s.user(&admin, &sub, "viewer@acme.test", &[&viewers]).await;
-    let worker = s
-        .user(&admin, &customer, "worker@acme.test", &[&crew])
-        .await;
-    let plain = s.user(&admin, &customer, "plain@acme.test", &[]).await;
+    let viewer = s.user(&admin, &sub, "viewer", &[&viewers]).await;
+    let worker = s.user(&admin, &customer, "worker", &[&crew]).await;
+    let plain = s.user(&admin, &customer, "plain", &[]).await;
 
     assert!(
         s.check(&admin, &viewer, "read", &sub_device).await,
@@ -117,7 +115,7 @@ async fn generic_and_group_roles_reach_exactly_their_scope() {
     }
 
     // The plain user, signed in, sees no resource and no other user.
-    let plain_token = s.login("plain@acme.test", PASSWORD).await;
+    let plain_token = s.login("plain", PASSWORD).await;
     let seen = s.get("/api/v1/resources", &plain_token).await;
     assert_eq!(seen.status, StatusCode::OK);
     assert_eq!(seen.body["items"], json!([]));

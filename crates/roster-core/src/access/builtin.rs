@@ -43,7 +43,12 @@ const ROLES: &[(Id, &str, &str, &[&str])] = &[
     ),
     (READ_ONLY_ROLE, "Read only", "Read everything", &["*:read"]),
     (VIEWER_ROLE, "Viewer", "Read", &["*:read"]),
-    (EDITOR_ROLE, "Editor", "Read and write", &["*:read", "*:write"]),
+    (
+        EDITOR_ROLE,
+        "Editor",
+        "Read and write",
+        &["*:read", "*:write"],
+    ),
 ];
 
 /// The built-in roles, as role objects owned by the system root.

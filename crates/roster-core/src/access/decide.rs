@@ -370,10 +370,7 @@ impl AccessIndex {
                     grant: g.id,
                     effect: g.effect,
                     via_group,
-                    role: g
-                        .role
-                        .zip(role)
-                        .map(|(id, r)| (id, r.name.to_string())),
+                    role: g.role.zip(role).map(|(id, r)| (id, r.name.to_string())),
                     permission: p.to_string(),
                     scope: g.scope,
                 };

@@ -107,10 +107,7 @@ async fn load_facts(tx: &mut dyn StoreTx, change: AccessChange) -> StoreResult<F
                     };
                     let mut after = None;
                     loop {
-                        let page = PageReq {
-                            after,
-                            limit: 1000,
-                        };
+                        let page = PageReq { after, limit: 1000 };
                         let rows = tx.list_groups(all, &query, page).await?;
                         let done = rows.len() < 1000;
                         after = rows.last().map(|g| g.id);
@@ -136,7 +133,9 @@ async fn load_facts(tx: &mut dyn StoreTx, change: AccessChange) -> StoreResult<F
             };
             Facts::Resource(id, resource)
         }
-        AccessKind::ResourceGroup => Facts::ResourceGroup(id, tx.get_resource_group(all, id).await?),
+        AccessKind::ResourceGroup => {
+            Facts::ResourceGroup(id, tx.get_resource_group(all, id).await?)
+        }
         AccessKind::Role => Facts::Role(id, tx.get_role(all, id).await?),
         AccessKind::Grant => Facts::Grant(id, tx.get_grant(all, id).await?),
     })

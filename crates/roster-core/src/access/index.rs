@@ -424,10 +424,22 @@ impl AccessIndex {
     fn forget(&mut self, id: Id) {
         let mut gone = Vec::new();
         for scope in self.subject_scopes.get(&id).into_iter().flatten() {
-            gone.extend(self.pairs.get(&(id, *scope)).into_iter().flatten().map(|g| g.id));
+            gone.extend(
+                self.pairs
+                    .get(&(id, *scope))
+                    .into_iter()
+                    .flatten()
+                    .map(|g| g.id),
+            );
         }
         for subject in self.scope_subjects.get(&id).into_iter().flatten() {
-            gone.extend(self.pairs.get(&(*subject, id)).into_iter().flatten().map(|g| g.id));
+            gone.extend(
+                self.pairs
+                    .get(&(*subject, id))
+                    .into_iter()
+                    .flatten()
+                    .map(|g| g.id),
+            );
         }
         for g in gone {
             self.remove_grant(g);

@@ -109,7 +109,15 @@ mod tests {
         ] {
             assert_eq!(Permission::parse(input).unwrap().to_string(), canonical);
         }
-        for bad in ["", ":", "device:", ":read", "Device:read", "a:b:c", "de vice:read"] {
+        for bad in [
+            "",
+            ":",
+            "device:",
+            ":read",
+            "Device:read",
+            "a:b:c",
+            "de vice:read",
+        ] {
             assert!(Permission::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
