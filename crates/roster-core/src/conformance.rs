@@ -40,6 +40,7 @@ macro_rules! conformance_tests {
             users_round_trip,
             unique_login_is_case_insensitive,
             user_query_filters,
+            common_prefixes_list_like_rare_ones,
             groups_round_trip,
             group_query_filters,
             memberships_round_trip,
@@ -823,6 +824,119 @@ pub async fn user_query_filters(store: &dyn Store) {
     assert_eq!(
         list_users(tx, a, combined).await,
         vec![alice.id, alibert.id]
+    );
+}
+
+/// Every user in scope matching `query`, read a page of `limit` at a time.
+async fn all_pages(
+    tx: &mut dyn StoreTx,
+    scope: TenantScope,
+    query: &UserQuery,
+    limit: u32,
+) -> Vec<Id> {
+    let mut found: Vec<Id> = Vec::new();
+    loop {
+        let page = match found.last() {
+            Some(last) => after(*last, limit),
+            None => first(limit),
+        };
+        let rows = tx.list_users(scope, query, page).await.expect("list users");
+        let done = rows.len() < limit as usize;
+        found.extend(user_ids(&rows));
+        if done {
+            return found;
+        }
+    }
+}
+
+/// A prefix shared by thousands of users lists, filters and pages exactly like a rare one
+/// (a store may plan the two differently).
+pub async fn common_prefixes_list_like_rare_ones(store: &dyn Store) {
+    let w = seed(store).await;
+    let crowd: Vec<User> = (0..2500)
+        .map(|i| {
+            let owner = if i % 10 == 0 { &w.customer } else { &w.a };
+            User {
+                last_name: Some("Crowd".into()),
+                status: if i % 7 == 0 {
+                    UserStatus::Disabled
+                } else {
+                    UserStatus::Active
+                },
+                ..user_of(owner, &format!("crowd{i:04}"))
+            }
+        })
+        .collect();
+    let elsewhere: Vec<User> = (0..10)
+        .map(|i| User {
+            first_name: Some("Crowded".into()),
+            ..user_of(&w.b, &format!("b{i}"))
+        })
+        .collect();
+    let mut tx = write(store).await;
+    let rows: Vec<(User, Option<String>)> = crowd
+        .iter()
+        .chain(&elsewhere)
+        .map(|u| (u.clone(), None))
+        .collect();
+    tx.insert_users(&rows).await.expect("insert users");
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    let tx = tx.as_mut();
+    let a = TenantScope::Tenant(w.a.id);
+    let ids_where = |keep: &dyn Fn(&User) -> bool| -> Vec<Id> {
+        sorted(crowd.iter().filter(|u| keep(u)).map(|u| u.id).collect())
+    };
+    let prefix = |p: &str| UserQuery {
+        prefix: Some(p.into()),
+        ..UserQuery::default()
+    };
+    assert_eq!(
+        all_pages(tx, a, &prefix("crowd"), 100).await,
+        ids_where(&|_| true),
+        "a common prefix, page by page, in the tenant only"
+    );
+    assert_eq!(
+        all_pages(tx, ALL, &prefix("crowd"), 500).await,
+        sorted(crowd.iter().chain(&elsewhere).map(|u| u.id).collect()),
+        "a common prefix across tenants"
+    );
+    assert_eq!(
+        all_pages(tx, TenantScope::Tenant(w.b.id), &prefix("crowd"), 3).await,
+        sorted(elsewhere.iter().map(|u| u.id).collect())
+    );
+    assert_eq!(
+        all_pages(tx, a, &prefix("crowd012"), 4).await,
+        ids_where(&|u| u.login.starts_with("crowd012")),
+        "a rare prefix, page by page"
+    );
+    let filtered = |p: &str| UserQuery {
+        owner: Some(w.customer.id),
+        status: Some(UserStatus::Disabled),
+        ..prefix(p)
+    };
+    let disabled_customers =
+        |u: &User| u.owner == w.customer.id && u.status == UserStatus::Disabled;
+    assert_eq!(
+        all_pages(tx, a, &filtered("crowd"), 7).await,
+        ids_where(&disabled_customers)
+    );
+    assert_eq!(
+        all_pages(tx, a, &filtered("crowd1"), 7).await,
+        ids_where(&|u| u.login.starts_with("crowd1") && disabled_customers(u))
+    );
+    let visible = |p: &str| UserQuery {
+        owner_in: Some(vec![w.customer.id]),
+        ..prefix(p)
+    };
+    assert_eq!(
+        all_pages(tx, a, &visible("crowd"), 50).await,
+        ids_where(&|u| u.owner == w.customer.id)
+    );
+    assert_eq!(
+        all_pages(tx, a, &visible("crowd02"), 50).await,
+        ids_where(&|u| u.owner == w.customer.id && u.login.starts_with("crowd02"))
     );
 }
 

@@ -33,6 +33,7 @@ conformance!(
     users_round_trip,
     unique_login_is_case_insensitive,
     user_query_filters,
+    common_prefixes_list_like_rare_ones,
     groups_round_trip,
     group_query_filters,
     memberships_round_trip,

@@ -135,9 +135,6 @@ pub(crate) async fn get_by_login(
     row.as_ref().map(rows::user).transpose()
 }
 
-/// With a group filter the query is driven from the group's memberships (ordered by user id
-/// through their primary key), so a large table of users is never scanned for a small group;
-/// `CROSS JOIN` is SQLite's way of fixing that join order.
 /// The columns a search prefix is matched against.
 const SEARCH_COLUMNS: [&str; 4] = ["login_lc", "email_lc", "first_lc", "last_lc"];
 
@@ -147,7 +144,7 @@ const SEARCH_COLUMNS: [&str; 4] = ["login_lc", "email_lc", "first_lc", "last_lc"
 const DENSE_PREFIX: i64 = 2000;
 
 /// Whether `prefix` matches at least [`DENSE_PREFIX`] users in scope (counted through the
-/// columns' indexes, and never past the threshold).
+/// columns' `(tenant_id, column)` indexes, and never past the threshold).
 async fn prefix_is_dense(
     conn: &mut SqliteConnection,
     scope: TenantScope,
@@ -172,6 +169,20 @@ async fn prefix_is_dense(
     Ok(false)
 }
 
+/// Lists users in id order. The plan is spelled out rather than left to SQLite's statistics,
+/// which sample only a few rows per index (a tenant of a million users then looks like a
+/// few hundred, and walking its ids looks cheaper than any index range):
+///
+/// - with a group filter the query is driven from the group's memberships (ordered by user id
+///   through their primary key), so a large table of users is never scanned for a small
+///   group; `CROSS JOIN` is SQLite's way of fixing that join order;
+/// - a sparse search prefix gathers the matching ids from each column's index range in scope,
+///   and the page is read through the primary key in that (sorted) id list;
+/// - a dense search prefix walks the scope's users in id order, filtering as it goes (a unary
+///   `+` keeps SQLite from using the columns' indexes), and meets a page of matches early.
+///
+/// In the sparse case the other filters carry a unary `+` too, so that no index on them
+/// competes with the id list.
 pub(crate) async fn list(
     conn: &mut SqliteConnection,
     scope: TenantScope,
@@ -195,29 +206,49 @@ pub(crate) async fn list(
             "u.id",
         ),
     };
-    filters::scope(&mut q, "u.tenant_id", scope);
+    let sparse_prefix = match &query.prefix {
+        Some(prefix) if query.group.is_none() => {
+            (!prefix_is_dense(conn, scope, prefix).await?).then_some(prefix)
+        }
+        _ => None,
+    };
+    let mark = if sparse_prefix.is_some() { "+" } else { "" };
+    match sparse_prefix {
+        Some(prefix) => {
+            q.push(" AND u.id IN (");
+            for (i, column) in SEARCH_COLUMNS.into_iter().enumerate() {
+                if i > 0 {
+                    q.push(" UNION ALL ");
+                }
+                q.push("SELECT s.id FROM users s WHERE 1 = 1");
+                filters::scope(&mut q, "s.tenant_id", scope);
+                filters::prefix(&mut q, &format!("s.{column}"), prefix);
+            }
+            q.push(")");
+        }
+        None => {
+            filters::scope(&mut q, "u.tenant_id", scope);
+            if let Some(prefix) = &query.prefix {
+                // Dense, or under a group: a filter on the rows walked, through no index.
+                q.push(" AND (");
+                for (i, column) in SEARCH_COLUMNS.into_iter().enumerate() {
+                    if i > 0 {
+                        q.push(" OR ");
+                    }
+                    filters::prefix_range(&mut q, &format!("+u.{column}"), prefix);
+                }
+                q.push(")");
+            }
+        }
+    }
     if let Some(owner) = query.owner {
-        filters::id_eq(&mut q, "u.owner_id", owner);
+        filters::id_eq(&mut q, &format!("{mark}u.owner_id"), owner);
     }
     if let Some(owners) = &query.owner_in {
-        filters::id_in(&mut q, "u.owner_id", owners);
+        filters::id_in(&mut q, &format!("{mark}u.owner_id"), owners);
     }
     if let Some(status) = query.status {
         filters::text_eq(&mut q, "u.status", status.as_str());
-    }
-    if let Some(prefix) = &query.prefix {
-        // A dense prefix is filtered while walking ids in order (a unary `+` keeps SQLite
-        // from using the column's index); a sparse one merges the index ranges instead.
-        let dense = query.group.is_none() && prefix_is_dense(conn, scope, prefix).await?;
-        let mark = if dense { "+" } else { "" };
-        q.push(" AND (");
-        for (i, column) in SEARCH_COLUMNS.into_iter().enumerate() {
-            if i > 0 {
-                q.push(" OR ");
-            }
-            filters::prefix_range(&mut q, &format!("{mark}u.{column}"), prefix);
-        }
-        q.push(")");
     }
     if let Some(only) = query.only {
         filters::id_eq(&mut q, "u.id", only);
