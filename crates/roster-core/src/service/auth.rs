@@ -55,6 +55,15 @@ const MAX_API_TOKEN_DAYS: i64 = 2 * 365;
 /// An API token's lifetime when none is asked for.
 const DEFAULT_API_TOKEN_DAYS: i64 = 90;
 
+/// The access change that makes every node forget the caller's cached tokens.
+pub(super) fn token_ended(ctx: &Ctx) -> Vec<AccessChange> {
+    ctx.actor
+        .user
+        .map(|u| AccessChange::new(AccessKind::User, u))
+        .into_iter()
+        .collect()
+}
+
 /// The throttling key of a client address.
 fn address_key(address: &str) -> String {
     format!("address:{address}")
@@ -249,9 +258,17 @@ impl Service {
             return Err(unauthenticated());
         }
         let at = now();
+        if !self.access.is_loaded() {
+            self.refresh_access().await;
+        }
+        let hash = secret::hash(token);
+        let version = self.access.read(|ix| ix.version());
+        if let Some(actor) = self.tokens.get(&hash, kinds, version, at) {
+            return Ok(actor);
+        }
         let mut tx = self.read().await?;
         let record = tx
-            .get_token_by_hash(&secret::hash(token))
+            .get_token_by_hash(&hash)
             .await?
             .filter(|t| kinds.contains(&t.kind))
             .filter(|t| t.expires_at > at)
@@ -265,24 +282,27 @@ impl Service {
             .filter(|u| u.status == UserStatus::Active)
             .ok_or_else(unauthenticated)?;
         drop(tx);
-        if !self.access.is_loaded() {
-            self.refresh_access().await;
-        }
-        let system_admin = self
-            .access
-            .read(|ix| ix.is_system_admin(user.id, crate::access::micros(at)));
         if at - record.last_used_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
             let mut tx = self.write().await?;
             tx.touch_token(record.id, at).await?;
             tx.commit().await?;
         }
-        Ok(Actor {
+        let system_admin = self
+            .access
+            .read(|ix| ix.is_system_admin(user.id, crate::access::micros(at)));
+        let actor = Actor {
             user: Some(user.id),
             tenant: user.tenant,
             system_admin,
             token: Some(record.id),
             impersonator: record.impersonator,
-        })
+        };
+        let expires = match record.kind {
+            TokenKind::Session => record.expires_at.min(at + self.settings.session_idle),
+            _ => record.expires_at,
+        };
+        self.tokens.put(hash, &actor, record.kind, expires, version);
+        Ok(actor)
     }
 
     /// The caller's own account.
@@ -314,8 +334,7 @@ impl Service {
             )
             .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.commit_access(tx, &token_ended(ctx)).await
     }
 
     /// Makes a named API token for the caller, valid until `expires_at` (default 90 days).
@@ -409,8 +428,7 @@ impl Service {
             json!({}),
         )
         .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_access(tx, &token_ended(ctx)).await
     }
 
     /// Issues a one-time activation link token for a pending user, voiding older ones.

@@ -251,8 +251,9 @@ impl Service {
             json!({}),
         )
         .await?;
+        let ended = AccessChange::new(AccessKind::User, u.id);
         let outcome = self.open_session(tx.as_mut(), u).await?;
-        tx.commit().await?;
+        self.commit_access(tx, &[ended]).await?;
         Ok(outcome)
     }
 }

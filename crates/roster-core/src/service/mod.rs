@@ -18,6 +18,7 @@ mod projects;
 mod resources;
 mod roles;
 mod sessions;
+mod token_cache;
 mod users;
 
 pub use auth::{LoginNext, LoginOutcome, NewApiToken};
@@ -105,6 +106,7 @@ pub struct Service {
     settings: ServiceSettings,
     mailer: Option<Arc<dyn Mailer>>,
     access: Arc<AccessEngine>,
+    tokens: Arc<token_cache::TokenCache>,
 }
 
 impl Service {
@@ -116,6 +118,7 @@ impl Service {
             settings,
             mailer: None,
             access: Arc::new(AccessEngine::new()),
+            tokens: Arc::new(token_cache::TokenCache::default()),
         }
     }
 

@@ -3,7 +3,7 @@
 use super::{audit, Ctx, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{now, Id};
-use crate::model::{TokenKind, TokenRecord};
+use crate::model::{AccessChange, AccessKind, TokenKind, TokenRecord};
 use serde_json::json;
 
 impl Service {
@@ -56,8 +56,7 @@ impl Service {
             json!({}),
         )
         .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_access(tx, &super::auth::token_ended(ctx)).await
     }
 
     /// An administrator of the user's owner ends all of the user's sessions; how many ended.
@@ -87,7 +86,8 @@ impl Service {
             json!({"ended": ended}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit_access(tx, &[AccessChange::new(AccessKind::User, u.id)])
+            .await?;
         Ok(ended)
     }
 }
