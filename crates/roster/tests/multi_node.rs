@@ -237,3 +237,77 @@ async fn killed_database_connections_give_503_then_recover() {
         StatusCode::OK
     );
 }
+
+/// Polls `probe` every 5 ms until it holds or 3 s pass; how long it took.
+async fn within<F, Fut>(what: &str, mut probe: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !probe().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{what}: not seen after 3 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    start.elapsed()
+}
+
+#[tokio::test]
+async fn access_changes_on_one_node_reach_the_other() {
+    let Some(url) = pg_url("multi-node tests") else {
+        return;
+    };
+    let cluster = Cluster::new(&url, "access");
+    let a = cluster.node();
+    let b = cluster.node();
+    let sys = a.admin().await;
+    let (tenant, admin_a) = a.tenant_with_admin(&sys, "Spread").await;
+    a.resource_type(&sys, "device", &["read"]).await;
+    let dev = a.resource(&admin_a, "device", "d1", &tenant).await;
+    let team = a
+        .create(
+            &admin_a,
+            "/api/v1/groups",
+            json!({"name": "Team", "owner": tenant}),
+        )
+        .await;
+    let user = a.user(&admin_a, &tenant, "yara", &[&team]).await;
+    let admin_b = b.login("spread-admin", PASSWORD).await;
+    assert!(!b.check(&admin_b, &user, "read", &dev).await);
+
+    // A grant made on A is seen by checks on B.
+    let grant = a
+        .grant(
+            &admin_a,
+            json!({"subject": team, "permissions": ["device:read"], "scope": dev}),
+        )
+        .await;
+    let seen = within("grant on B", || b.check(&admin_b, &user, "read", &dev)).await;
+    // Revoking it on A is seen on B too, and so is a membership ending.
+    a.delete(&format!("/api/v1/grants/{grant}"), &admin_a).await;
+    let gone = within("revocation on B", || async {
+        !b.check(&admin_b, &user, "read", &dev).await
+    })
+    .await;
+    println!("propagation to the other node: grant {seen:?}, revocation {gone:?}");
+
+    // An API token revoked on A is refused on B (which had it cached).
+    let created = b
+        .post("/api/v1/me/tokens", &admin_b, json!({"name": "app"}))
+        .await;
+    let token = created.body["token"].as_str().unwrap().to_string();
+    let token_id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(b.get("/api/v1/me", &token).await.status, StatusCode::OK);
+    let on_a = a.login("spread-admin", PASSWORD).await;
+    let r = a
+        .delete(&format!("/api/v1/me/tokens/{token_id}"), &on_a)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    within("token revocation on B", || async {
+        b.get("/api/v1/me", &token).await.status == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}
