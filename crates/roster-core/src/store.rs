@@ -89,6 +89,18 @@ pub trait Store: Send + Sync + 'static {
     async fn write(&self) -> StoreResult<Box<dyn StoreTx>>;
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// Signals from the database whenever some node commits access changes, where the
+    /// database can send them (PostgreSQL's notifications); `None` where it cannot, and nodes
+    /// poll instead.
+    async fn watch_access(&self) -> StoreResult<Option<Box<dyn AccessWatch>>>;
+}
+
+/// A subscription to "the access change log moved" signals.
+#[async_trait]
+pub trait AccessWatch: Send {
+    /// Waits for the next signal. A signal may be spurious, and signals lost while the
+    /// connection was down are reported as one signal; the caller then reads the log.
+    async fn changed(&mut self) -> StoreResult<()>;
 }
 
 /// One transaction. Dropping it without `commit` rolls everything back.

@@ -33,7 +33,32 @@ pub(crate) async fn record(conn: &mut PgConnection, changes: &[AccessChange]) ->
         });
         q.build().execute(&mut *conn).await.map_err(db_err)?;
     }
+    // Delivered at commit, to every node listening (see `PgAccessWatch`).
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(version.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
     Ok(version)
+}
+
+/// The notification channel of access changes.
+pub(crate) const CHANNEL: &str = "roster_access";
+
+/// Access-change notifications on a dedicated connection.
+pub(crate) struct PgAccessWatch {
+    pub(crate) listener: sqlx::postgres::PgListener,
+}
+
+#[async_trait::async_trait]
+impl roster_core::store::AccessWatch for PgAccessWatch {
+    async fn changed(&mut self) -> StoreResult<()> {
+        // `Ok(None)`: the connection was lost and is being re-established; notifications may
+        // have been missed, which is a change as far as the caller knows.
+        self.listener.try_recv().await.map_err(db_err)?;
+        Ok(())
+    }
 }
 
 pub(crate) async fn version(conn: &mut PgConnection) -> StoreResult<i64> {

@@ -26,7 +26,7 @@ mod verify;
 use crate::error::{db_err, migrate_err};
 use crate::tx::PgTx;
 use async_trait::async_trait;
-use roster_core::store::{Store, StoreError, StoreResult, StoreTx};
+use roster_core::store::{AccessWatch, Store, StoreError, StoreResult, StoreTx};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -125,5 +125,13 @@ impl Store for PgStore {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn watch_access(&self) -> StoreResult<Option<Box<dyn AccessWatch>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(db_err)?;
+        listener.listen(changes::CHANNEL).await.map_err(db_err)?;
+        Ok(Some(Box::new(changes::PgAccessWatch { listener })))
     }
 }

@@ -25,7 +25,7 @@ mod verify;
 use crate::error::{db_err, migrate_err};
 use crate::tx::SqliteTx;
 use async_trait::async_trait;
-use roster_core::store::{Store, StoreError, StoreResult, StoreTx};
+use roster_core::store::{AccessWatch, Store, StoreError, StoreResult, StoreTx};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -142,5 +142,10 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    /// SQLite has no notifications; a node on it is alone with its file anyway.
+    async fn watch_access(&self) -> StoreResult<Option<Box<dyn AccessWatch>>> {
+        Ok(None)
     }
 }

@@ -12,8 +12,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
-/// How often a node looks for access changes committed by other nodes.
-const ACCESS_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+/// How often a node looks for access changes committed by other nodes, besides the
+/// database's notifications where it sends them (PostgreSQL).
+const ACCESS_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Starts the server and runs until interrupted.
 pub async fn run(config: Config, demo: bool) -> Result<()> {
@@ -68,13 +69,7 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
     // Follow changes made by other nodes on the same database (this node's own changes are
     // applied as they commit).
     let follower = service.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(ACCESS_POLL);
-        loop {
-            tick.tick().await;
-            follower.refresh_access().await;
-        }
-    });
+    tokio::spawn(async move { follower.follow_access(ACCESS_POLL).await });
     if demo {
         if let Some(login) = service
             .load_demo()

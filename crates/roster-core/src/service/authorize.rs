@@ -142,6 +142,41 @@ impl Service {
         Ok(())
     }
 
+    /// Follows access changes committed by other nodes, forever: on each database
+    /// notification where the store sends them, and every `poll` regardless (a backstop for
+    /// lost notifications, and the only way on stores without them). This node's own changes
+    /// are applied as they commit.
+    pub async fn follow_access(&self, poll: std::time::Duration) {
+        loop {
+            let mut watch = match self.store.watch_access().await {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot subscribe to access changes; polling");
+                    None
+                }
+            };
+            self.refresh_access().await;
+            loop {
+                let signal = async {
+                    match watch.as_mut() {
+                        Some(w) => w.changed().await.is_ok(),
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    ok = signal => {
+                        self.refresh_access().await;
+                        if !ok {
+                            break; // subscribe again
+                        }
+                    }
+                    _ = tokio::time::sleep(poll) => self.refresh_access().await,
+                }
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
     /// How many objects this node's access index holds.
     pub fn access_sizes(&self) -> crate::access::IndexSizes {
         self.access.read(|ix| ix.sizes())
