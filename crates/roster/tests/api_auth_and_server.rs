@@ -247,6 +247,48 @@ async fn demo_loads_a_sample_tenant() {
     assert_eq!(customers.body["items"].as_array().unwrap().len(), 3);
     let groups = s.get("/api/v1/groups?q=eng", &tadmin).await;
     assert_eq!(groups.body["items"][0]["name"], "Engineering");
+
+    // The access model answers at once: Globex's operators run its presses, but a deny keeps
+    // them from writing to the Labs oven; Support only reads Line 1.
+    let user_id = |login: &'static str| {
+        let s = &s;
+        let tadmin = &tadmin;
+        async move {
+            s.get(&format!("/api/v1/users?q={login}"), tadmin)
+                .await
+                .body["items"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let device = |name: &'static str| {
+        let s = &s;
+        let tadmin = &tadmin;
+        async move {
+            s.get(&format!("/api/v1/resources?q={name}"), tadmin)
+                .await
+                .body["items"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (operator, support) = (user_id("dennis").await, user_id("ken").await);
+    let (press, oven) = (device("press-1").await, device("oven-1").await);
+    assert!(s.check(&tadmin, &operator, "write", &press).await);
+    assert!(s.check(&tadmin, &operator, "read", &oven).await);
+    assert!(!s.check(&tadmin, &operator, "write", &oven).await);
+    assert!(s.check(&tadmin, &support, "read", &press).await);
+    assert!(!s.check(&tadmin, &support, "write", &press).await);
+    let why = s
+        .post(
+            "/api/v1/explain",
+            &tadmin,
+            serde_json::json!({"user": operator, "action": "write", "resource": oven}),
+        )
+        .await;
+    assert_eq!(why.body["reason"], "denied");
     s.assert_consistent();
 }
 

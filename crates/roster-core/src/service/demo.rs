@@ -1,6 +1,11 @@
-//! `--demo`: a sample tenant so that a newcomer sees something at once.
+//! `--demo`: a sample tenant so that a newcomer sees something at once: customers, users,
+//! groups, and an access model to ask `check` and `explain` about.
 
-use super::{CreateGroup, CreateUser, Ctx, GroupFilter, OrgFilter, Service};
+use super::{
+    CreateGrant, CreateGroup, CreateProject, CreateResource, CreateResourceGroup, CreateRole,
+    CreateUser, Ctx, GroupFilter, OrgFilter, Service,
+};
+use crate::access::builtin::{READ_ONLY_ROLE, VIEWER_ROLE};
 use crate::error::CoreResult;
 use crate::ids::Id;
 use crate::model::{GroupKind, OrgKind};
@@ -81,6 +86,89 @@ impl Service {
             .predefined(&ctx, globex.id, GroupKind::Administrators)
             .await?;
 
+        // The access model: devices Globex's operators run, a read-only project for Initech.
+        self.put_resource_type(
+            &ctx,
+            "device",
+            &["read".into(), "write".into(), "reboot".into()],
+        )
+        .await?;
+        let mut devices = Vec::new();
+        for (name, owner) in [
+            ("press-1", globex.id),
+            ("press-2", globex.id),
+            ("oven-1", labs.id),
+        ] {
+            let input = CreateResource {
+                rtype: "device".into(),
+                name: name.into(),
+                owner,
+            };
+            devices.push(self.create_resource(&ctx, input).await?.id);
+        }
+        let line = self
+            .create_resource_group(
+                &ctx,
+                CreateResourceGroup {
+                    name: "Line 1".into(),
+                    description: Some("The presses".into()),
+                    owner: globex.id,
+                },
+            )
+            .await?;
+        for d in &devices[..2] {
+            self.add_resource_to_group(&ctx, line.id, *d).await?;
+        }
+        let operator = self
+            .create_role(
+                &ctx,
+                CreateRole {
+                    name: "Device operator".into(),
+                    description: Some("Runs devices".into()),
+                    owner: tenant.id,
+                    permissions: vec!["device:read".into(), "device:write".into()],
+                },
+            )
+            .await?;
+        let project = self
+            .create_project(
+                &ctx,
+                CreateProject {
+                    name: "Website relaunch".into(),
+                    description: Some("Exclusive: one group per person".into()),
+                    owner: tenant.id,
+                    exclusive: None,
+                },
+            )
+            .await?;
+        let reviewers = self
+            .demo_group(&ctx, "Reviewers", "Read the drafts", project.id)
+            .await?;
+        for (subject, role, permissions, scope, deny) in [
+            (operators, Some(operator.id), vec![], globex.id, false),
+            (
+                operators,
+                None,
+                vec!["device:write".to_string()],
+                devices[2],
+                true,
+            ),
+            (support, Some(VIEWER_ROLE), vec![], line.id, false),
+            (analysts, Some(READ_ONLY_ROLE), vec![], initech.id, false),
+            (reviewers, Some(READ_ONLY_ROLE), vec![], project.id, false),
+        ] {
+            let grant = CreateGrant {
+                subject,
+                role,
+                permissions,
+                scope,
+                effect: deny.then_some(crate::model::Effect::Deny),
+                valid_from: None,
+                valid_until: None,
+            };
+            self.create_grant(&ctx, grant).await?;
+        }
+
         let mut admin_login = None;
         for (i, (first, last)) in PEOPLE.iter().enumerate() {
             let (owner, groups) = match i {
@@ -90,6 +178,7 @@ impl Service {
                 8 => (globex.id, vec![globex_admins, operators]),
                 9..=13 => (globex.id, vec![operators]),
                 14..=16 => (labs.id, vec![operators]),
+                17 => (initech.id, vec![analysts, reviewers]),
                 _ => (initech.id, vec![analysts]),
             };
             let login = format!("{}.{}", first.to_lowercase(), last.to_lowercase());
