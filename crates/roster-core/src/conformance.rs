@@ -77,6 +77,7 @@ macro_rules! conformance_tests {
             access_versions_commit_in_order,
             access_snapshot_contents,
             access_consistency_problems_found,
+            second_factors_round_trip,
         );
     };
     (@each $make:expr; $($name:ident),+ $(,)?) => {
@@ -3814,4 +3815,84 @@ pub async fn access_consistency_problems_found(store: &dyn Store) {
         Breakage::Resource(misplaced.clone()),
     )
     .await;
+}
+
+/// TOTP authenticators and recovery codes: enrol, confirm, steps accepted once and in order,
+/// codes used once, everything gone with the user.
+pub async fn second_factors_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "factor");
+    let other = user_of(&w.a, "no-factor");
+    let mut tx = write(store).await;
+    tx.insert_user(&u, None).await.unwrap();
+    tx.insert_user(&other, None).await.unwrap();
+    let f = TotpFactor {
+        user: u.id,
+        secret: "JBSWY3DPEHPK3PXP".into(),
+        confirmed: false,
+        last_step: None,
+        created_at: now(),
+    };
+    tx.put_totp(&f).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    assert_eq!(tx.get_totp(u.id).await.unwrap(), Some(f.clone()));
+    assert_eq!(tx.get_totp(other.id).await.unwrap(), None);
+    assert!(tx.confirm_totp(u.id).await.unwrap());
+    assert!(!tx.confirm_totp(other.id).await.unwrap());
+    assert!(tx.use_totp_step(u.id, 100).await.unwrap());
+    assert!(
+        !tx.use_totp_step(u.id, 100).await.unwrap(),
+        "the same step twice"
+    );
+    assert!(
+        !tx.use_totp_step(u.id, 99).await.unwrap(),
+        "an earlier step"
+    );
+    assert!(tx.use_totp_step(u.id, 101).await.unwrap());
+    assert!(
+        !tx.use_totp_step(other.id, 5).await.unwrap(),
+        "no authenticator"
+    );
+    let got = tx.get_totp(u.id).await.unwrap().unwrap();
+    assert!(got.confirmed);
+    assert_eq!(got.last_step, Some(101));
+
+    let codes = [[1u8; 32], [2u8; 32], [3u8; 32]];
+    tx.replace_recovery_codes(u.id, &codes).await.unwrap();
+    assert_eq!(tx.recovery_codes_left(u.id).await.unwrap(), 3);
+    assert!(tx.use_recovery_code(u.id, &[2u8; 32]).await.unwrap());
+    assert!(
+        !tx.use_recovery_code(u.id, &[2u8; 32]).await.unwrap(),
+        "used up"
+    );
+    assert!(
+        !tx.use_recovery_code(other.id, &[1u8; 32]).await.unwrap(),
+        "not theirs"
+    );
+    assert_eq!(tx.recovery_codes_left(u.id).await.unwrap(), 2);
+    tx.replace_recovery_codes(u.id, &[[9u8; 32]]).await.unwrap();
+    assert_eq!(tx.recovery_codes_left(u.id).await.unwrap(), 1);
+
+    // Re-enrolling replaces the authenticator, unconfirmed again.
+    let again = TotpFactor {
+        secret: "KRSXG5CTMVRXEZLU".into(),
+        ..f.clone()
+    };
+    tx.put_totp(&again).await.unwrap();
+    assert_eq!(tx.get_totp(u.id).await.unwrap(), Some(again));
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    assert!(tx.delete_second_factors(u.id).await.unwrap());
+    assert!(!tx.delete_second_factors(u.id).await.unwrap());
+    assert_eq!(tx.get_totp(u.id).await.unwrap(), None);
+    assert_eq!(tx.recovery_codes_left(u.id).await.unwrap(), 0);
+    tx.put_totp(&f).await.unwrap();
+    tx.replace_recovery_codes(u.id, &codes).await.unwrap();
+    tx.delete_user(u.id).await.unwrap();
+    assert_eq!(tx.get_totp(u.id).await.unwrap(), None);
+    assert_eq!(tx.recovery_codes_left(u.id).await.unwrap(), 0);
+    commit(tx).await;
 }

@@ -386,6 +386,26 @@ pub trait StoreTx: Send {
     /// Everything the access index is built from, as of this transaction's snapshot.
     async fn access_snapshot(&mut self) -> StoreResult<AccessSnapshot>;
 
+    // --- second factors ---
+    /// Enrols a TOTP authenticator, replacing the user's previous one.
+    async fn put_totp(&mut self, factor: &TotpFactor) -> StoreResult<()>;
+    /// The user's TOTP authenticator, if any.
+    async fn get_totp(&mut self, user: Id) -> StoreResult<Option<TotpFactor>>;
+    /// Marks the user's authenticator confirmed; whether there was one.
+    async fn confirm_totp(&mut self, user: Id) -> StoreResult<bool>;
+    /// Accepts a code of time step `step`, atomically: true only when the step is later than
+    /// every step accepted before (so a code is never accepted twice, even by parallel logins).
+    async fn use_totp_step(&mut self, user: Id, step: i64) -> StoreResult<bool>;
+    /// Removes the user's authenticator and recovery codes; whether there was an
+    /// authenticator.
+    async fn delete_second_factors(&mut self, user: Id) -> StoreResult<bool>;
+    /// Replaces the user's recovery codes (their hashes).
+    async fn replace_recovery_codes(&mut self, user: Id, hashes: &[[u8; 32]]) -> StoreResult<()>;
+    /// Uses up a recovery code, atomically; whether it was there.
+    async fn use_recovery_code(&mut self, user: Id, hash: &[u8; 32]) -> StoreResult<bool>;
+    /// How many recovery codes the user has left.
+    async fn recovery_codes_left(&mut self, user: Id) -> StoreResult<i64>;
+
     // --- whole install (copying a database) ---
     /// How many rows of each kind the store holds, in every tenant.
     async fn row_counts(&mut self) -> StoreResult<RowCounts>;

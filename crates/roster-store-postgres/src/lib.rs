@@ -9,6 +9,7 @@
 mod audit;
 mod changes;
 mod error;
+mod factors;
 mod filters;
 mod grants;
 mod groups;

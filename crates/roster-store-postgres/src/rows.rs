@@ -374,3 +374,14 @@ mod tests {
         );
     }
 }
+
+/// A TOTP authenticator.
+pub(crate) fn totp_factor(row: &PgRow) -> StoreResult<TotpFactor> {
+    Ok(TotpFactor {
+        user: id_at(row, "user_id")?,
+        secret: get(row, "secret")?,
+        confirmed: get(row, "confirmed")?,
+        last_step: get(row, "last_step")?,
+        created_at: time_at(row, "created_at")?,
+    })
+}

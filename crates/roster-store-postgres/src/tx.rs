@@ -2,8 +2,8 @@
 
 use crate::error::db_err;
 use crate::{
-    audit, changes, grants, groups, org, projects, resources, snapshot, throttle, tokens, users,
-    verify,
+    audit, changes, factors, grants, groups, org, projects, resources, snapshot, throttle, tokens,
+    users, verify,
 };
 use async_trait::async_trait;
 use roster_core::model::*;
@@ -166,6 +166,31 @@ impl StoreTx for PgTx {
         page: PageReq,
     ) -> StoreResult<Vec<AuditEvent>> {
         audit::list(&mut self.tx, scope, query, page).await
+    }
+
+    async fn put_totp(&mut self, factor: &TotpFactor) -> StoreResult<()> {
+        factors::put(&mut self.tx, factor).await
+    }
+    async fn get_totp(&mut self, user: Id) -> StoreResult<Option<TotpFactor>> {
+        factors::get(&mut self.tx, user).await
+    }
+    async fn confirm_totp(&mut self, user: Id) -> StoreResult<bool> {
+        factors::confirm(&mut self.tx, user).await
+    }
+    async fn use_totp_step(&mut self, user: Id, step: i64) -> StoreResult<bool> {
+        factors::use_step(&mut self.tx, user, step).await
+    }
+    async fn delete_second_factors(&mut self, user: Id) -> StoreResult<bool> {
+        factors::delete(&mut self.tx, user).await
+    }
+    async fn replace_recovery_codes(&mut self, user: Id, hashes: &[[u8; 32]]) -> StoreResult<()> {
+        factors::replace_codes(&mut self.tx, user, hashes).await
+    }
+    async fn use_recovery_code(&mut self, user: Id, hash: &[u8; 32]) -> StoreResult<bool> {
+        factors::use_code(&mut self.tx, user, hash).await
+    }
+    async fn recovery_codes_left(&mut self, user: Id) -> StoreResult<i64> {
+        factors::codes_left(&mut self.tx, user).await
     }
 
     async fn count_login_attempt(

@@ -70,6 +70,7 @@ conformance!(
     access_versions_commit_in_order,
     access_snapshot_contents,
     access_consistency_problems_found,
+    second_factors_round_trip,
 );
 
 /// The list above names exactly the tests of the suite's `conformance_tests!` macro.

@@ -380,3 +380,15 @@ mod tests {
         );
     }
 }
+
+/// A TOTP authenticator.
+pub(crate) fn totp_factor(row: &SqliteRow) -> StoreResult<TotpFactor> {
+    let confirmed: i64 = get(row, "confirmed")?;
+    Ok(TotpFactor {
+        user: id_at(row, "user_id")?,
+        secret: get(row, "secret")?,
+        confirmed: confirmed != 0,
+        last_step: get(row, "last_step")?,
+        created_at: time_at(row, "created_at")?,
+    })
+}

@@ -3,6 +3,7 @@
 
 mod access;
 mod audit;
+mod factor;
 mod group;
 mod org;
 mod token;
@@ -13,6 +14,7 @@ pub use access::{
     Project, Resource, ResourceGroup, ResourceQuery, ResourceType, Role, ScopeKind, SubjectKind,
 };
 pub use audit::{AuditEvent, AuditQuery};
+pub use factor::TotpFactor;
 pub use group::{Group, GroupKind, GroupLevel, GroupQuery, Membership};
 pub use org::{OrgKind, OrgNode, OrgQuery};
 pub use token::{TokenKind, TokenRecord};

@@ -16,6 +16,8 @@ string_enum!(
         PasswordChange = "password_change",
         /// A time-limited session of an administrator acting as another user.
         Impersonation = "impersonation",
+        /// A login whose password was right and which still needs its second factor.
+        Mfa = "mfa",
     }
 );
 
