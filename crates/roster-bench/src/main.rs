@@ -2,6 +2,7 @@
 //! in `docs/benchmarks.md`. Build the server first: `cargo build --release`, then
 //! `cargo run --release -p roster-bench -- users`.
 
+mod access;
 mod report;
 mod server;
 mod stats;
@@ -12,6 +13,9 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Benchmarks for roster.
+#[global_allocator]
+static ALLOC: access::CountingAlloc = access::CountingAlloc;
+
 #[derive(Parser)]
 struct Cli {
     /// Where results are written (between this benchmark's markers).
@@ -38,6 +42,20 @@ enum Bench {
         #[arg(long)]
         pg_url: Option<String>,
     },
+    /// The access decision index: build and check at growing grant counts, then side by side
+    /// with casbin and Cedar on the allow-only subset.
+    Access {
+        /// Grant counts to measure (users, groups, roles and resources stay fixed).
+        #[arg(long, value_delimiter = ',', default_values_t = [2_000usize, 20_000, 200_000])]
+        grants: Vec<usize>,
+        /// Timed checks per grant count.
+        #[arg(long, default_value_t = 100_000)]
+        questions: usize,
+        /// Questions all three engines answer at the smallest grant count (proportionally
+        /// fewer at larger ones, where casbin and Cedar take up to a second each).
+        #[arg(long, default_value_t = 10_000)]
+        compare_questions: usize,
+    },
 }
 
 #[tokio::main]
@@ -57,6 +75,15 @@ async fn main() -> Result<()> {
             };
             let section = users::run(&sizes, requests, keep_data, pg_url.as_deref()).await?;
             report::write_section(&cli.out, name, &section)?;
+            println!("{section}");
+        }
+        Bench::Access {
+            grants,
+            questions,
+            compare_questions,
+        } => {
+            let section = access::run(&grants, questions, compare_questions).await?;
+            report::write_section(&cli.out, "access", &section)?;
             println!("{section}");
         }
     }

@@ -8,6 +8,8 @@ pub struct Summary {
     pub p50: Duration,
     /// 99th percentile.
     pub p99: Duration,
+    /// 99.9th percentile.
+    pub p999: Duration,
 }
 
 /// Summarises samples (sorted in place).
@@ -17,6 +19,7 @@ pub fn summarise(samples: &mut [Duration]) -> Summary {
     Summary {
         p50: at(0.50),
         p99: at(0.99),
+        p999: at(0.999),
     }
 }
 

@@ -289,9 +289,15 @@ impl AccessIndex {
             t.ignored_in_project = Some(p);
         }
 
+        // Every subject's scopes are looked up before any is visited: the lookups do not depend
+        // on each other, so the processor overlaps their memory accesses.
+        let lists: SmallVec<[_; 8]> = subjects
+            .iter()
+            .map(|s| self.subject_scopes.get(s))
+            .collect();
         let mut allowed = false;
-        for (i, subject) in subjects.iter().enumerate() {
-            let Some(scopes) = self.subject_scopes.get(subject) else {
+        for (i, (subject, scopes)) in subjects.iter().zip(lists).enumerate() {
+            let Some(scopes) = scopes else {
                 continue;
             };
             let via_group = (i > 0).then_some(*subject);

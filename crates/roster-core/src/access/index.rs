@@ -10,9 +10,19 @@ use crate::model::{
     Resource, ResourceGroup, Role,
 };
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 /// Microseconds since the Unix epoch: how the index keeps times, for cheap comparisons.
 pub(crate) type Micros = i64;
+
+/// A short list of ids, inline up to two: most subjects hold grants on one or two scopes and
+/// most scopes have one or two subjects, so a decision reads the list without a second memory
+/// access.
+pub(crate) type IdList = SmallVec<[Id; 2]>;
+
+/// A user's explicit memberships with their windows, inline up to four (read by every
+/// decision).
+pub(crate) type Memberships = SmallVec<[(Id, Window); 4]>;
 
 /// A validity window `[from, until)` in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +59,7 @@ pub(crate) struct UserEntry {
     pub(crate) tenant: Id,
     pub(crate) owner: Id,
     pub(crate) active: bool,
-    pub(crate) groups: Vec<(Id, Window)>,
+    pub(crate) groups: Memberships,
 }
 
 /// A group: its owner (org node or project) and kind.
@@ -143,9 +153,9 @@ pub struct AccessIndex {
     /// Grants by `(subject, scope)`: the lookup decisions make.
     pub(crate) pairs: FxHashMap<(Id, Id), Vec<GrantEntry>>,
     /// The distinct scopes each subject holds grants on.
-    pub(crate) subject_scopes: FxHashMap<Id, Vec<Id>>,
+    pub(crate) subject_scopes: FxHashMap<Id, IdList>,
     /// The distinct subjects holding grants on each scope.
-    pub(crate) scope_subjects: FxHashMap<Id, Vec<Id>>,
+    pub(crate) scope_subjects: FxHashMap<Id, IdList>,
     /// Each grant's `(subject, scope)`.
     pub(crate) grant_pair: FxHashMap<Id, (Id, Id)>,
 }
@@ -174,7 +184,7 @@ impl AccessIndex {
         for g in &snapshot.groups {
             ix.put_group(g);
         }
-        let mut memberships: FxHashMap<Id, Vec<(Id, Window)>> = FxHashMap::default();
+        let mut memberships: FxHashMap<Id, Memberships> = FxHashMap::default();
         for m in &snapshot.memberships {
             memberships
                 .entry(m.user)
@@ -306,7 +316,7 @@ impl AccessIndex {
         );
     }
 
-    fn put_user(&mut self, u: &AccessUser, groups: Vec<(Id, Window)>) {
+    fn put_user(&mut self, u: &AccessUser, groups: Memberships) {
         self.users.insert(
             u.id,
             UserEntry {
@@ -447,7 +457,7 @@ impl AccessIndex {
     }
 }
 
-fn remove_from(map: &mut FxHashMap<Id, Vec<Id>>, key: Id, value: Id) {
+fn remove_from(map: &mut FxHashMap<Id, IdList>, key: Id, value: Id) {
     if let Some(list) = map.get_mut(&key) {
         list.retain(|v| *v != value);
         if list.is_empty() {
