@@ -33,7 +33,8 @@ pub struct ApiError {
     status: StatusCode,
     code: String,
     message: String,
-    details: Option<Value>,
+    // Boxed: errors travel in `Result`s, which should stay small.
+    details: Option<Box<Value>>,
 }
 
 impl ApiError {
@@ -49,7 +50,7 @@ impl ApiError {
 
     /// Adds details.
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -86,7 +87,7 @@ impl From<CoreError> for ApiError {
                 status: StatusCode::CONFLICT,
                 code: code.to_string(),
                 message,
-                details,
+                details: details.map(Box::new),
             },
             CoreError::Forbidden { message } => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
@@ -132,7 +133,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message,
-                details: self.details,
+                details: self.details.map(|d| *d),
             },
         };
         (self.status, Json(body)).into_response()

@@ -28,6 +28,11 @@ pub fn csrf_token(session_secret: &str) -> String {
     URL_SAFE_NO_PAD.encode(h.finalize())
 }
 
+/// Whether two byte strings are equal, in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

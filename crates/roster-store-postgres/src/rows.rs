@@ -360,6 +360,17 @@ pub(crate) fn all<T>(rows: Vec<PgRow>, map: fn(&PgRow) -> StoreResult<T>) -> Sto
     rows.iter().map(map).collect()
 }
 
+/// A TOTP authenticator.
+pub(crate) fn totp_factor(row: &PgRow) -> StoreResult<TotpFactor> {
+    Ok(TotpFactor {
+        user: id_at(row, "user_id")?,
+        secret: get(row, "secret")?,
+        confirmed: get(row, "confirmed")?,
+        last_step: get(row, "last_step")?,
+        created_at: time_at(row, "created_at")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,15 +384,4 @@ mod tests {
             "00000000-0000-0000-0000-00000000abcd/00000000-0000-0000-0000-00000000ef01/"
         );
     }
-}
-
-/// A TOTP authenticator.
-pub(crate) fn totp_factor(row: &PgRow) -> StoreResult<TotpFactor> {
-    Ok(TotpFactor {
-        user: id_at(row, "user_id")?,
-        secret: get(row, "secret")?,
-        confirmed: get(row, "confirmed")?,
-        last_step: get(row, "last_step")?,
-        created_at: time_at(row, "created_at")?,
-    })
 }

@@ -366,6 +366,18 @@ pub(crate) fn all<T>(
     rows.iter().map(map).collect()
 }
 
+/// A TOTP authenticator.
+pub(crate) fn totp_factor(row: &SqliteRow) -> StoreResult<TotpFactor> {
+    let confirmed: i64 = get(row, "confirmed")?;
+    Ok(TotpFactor {
+        user: id_at(row, "user_id")?,
+        secret: get(row, "secret")?,
+        confirmed: confirmed != 0,
+        last_step: get(row, "last_step")?,
+        created_at: time_at(row, "created_at")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,16 +391,4 @@ mod tests {
             "00000000-0000-0000-0000-00000000abcd/00000000-0000-0000-0000-00000000ef01/"
         );
     }
-}
-
-/// A TOTP authenticator.
-pub(crate) fn totp_factor(row: &SqliteRow) -> StoreResult<TotpFactor> {
-    let confirmed: i64 = get(row, "confirmed")?;
-    Ok(TotpFactor {
-        user: id_at(row, "user_id")?,
-        secret: get(row, "secret")?,
-        confirmed: confirmed != 0,
-        last_step: get(row, "last_step")?,
-        created_at: time_at(row, "created_at")?,
-    })
 }

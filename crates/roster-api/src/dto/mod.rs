@@ -404,9 +404,12 @@ pub struct LoginBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionDto {
     /// Set when the token is not yet a full session: `change_password` means it may only
-    /// `POST /me/password`.
+    /// `POST /me/password`; `mfa` means a second factor is needed (`POST /auth/mfa`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// With `next: mfa`, the token to send to `POST /auth/mfa` with the code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_token: Option<String>,
     /// Bearer token (also set as the session cookie).
     pub token: String,
     /// The value for the `x-csrf-token` header on cookie-authenticated changes.
@@ -415,6 +418,42 @@ pub struct SessionDto {
     pub expires_at: DateTime<Utc>,
     /// Who signed in.
     pub user: UserDto,
+}
+
+/// Body of `POST /auth/mfa`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaBody {
+    /// The `mfa_token` of the login's answer.
+    pub mfa_token: String,
+    /// A code from the authenticator app, or a recovery code.
+    pub code: String,
+}
+
+/// Body of `POST /me/totp/confirm`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCodeBody {
+    /// The authenticator's current code.
+    pub code: String,
+}
+
+/// A TOTP enrolment: what an authenticator app needs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpEnrollmentDto {
+    /// The shared secret, base32, for typing in.
+    pub secret: String,
+    /// The `otpauth://` URI.
+    pub otpauth_uri: String,
+    /// The same URI as a QR code, an SVG document.
+    pub qr_svg: String,
+}
+
+/// The recovery codes of a confirmed enrolment, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodesDto {
+    /// Ten single-use codes.
+    pub recovery_codes: Vec<String>,
 }
 
 /// Body of `POST /activate`.

@@ -23,6 +23,19 @@ pub async fn login(
     Ok(session_response(&s, out))
 }
 
+/// Finish a login that answered `next: mfa` with an authenticator code or a recovery code:
+/// a new session and its cookie.
+#[utoipa::path(post, path = "/api/v1/auth/mfa", tag = "auth", request_body = MfaBody,
+    responses((status = 200, body = SessionDto), (status = 401, body = ErrorBody)))]
+pub async fn mfa(
+    State(s): State<AppState>,
+    Anonymous(ctx): Anonymous,
+    ApiJson(b): ApiJson<MfaBody>,
+) -> ApiResult<Response> {
+    let out = s.service.finish_mfa(&ctx, &b.mfa_token, &b.code).await?;
+    Ok(session_response(&s, out))
+}
+
 /// Redeem an activation link: set the password and sign in.
 #[utoipa::path(post, path = "/api/v1/activate", tag = "auth", request_body = ActivateBody,
     responses((status = 200, body = SessionDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -64,7 +77,9 @@ pub(crate) fn session_response(s: &AppState, out: LoginOutcome) -> Response {
     let body = SessionDto {
         next: out.next.map(|n| match n {
             LoginNext::ChangePassword => "change_password".to_string(),
+            LoginNext::Mfa => "mfa".to_string(),
         }),
+        mfa_token: (out.next == Some(LoginNext::Mfa)).then(|| out.token.clone()),
         token: out.token,
         csrf_token: csrf,
         expires_at: out.session.expires_at,

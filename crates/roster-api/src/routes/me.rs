@@ -94,3 +94,54 @@ pub async fn change_password(
         .await?;
     Ok(super::session_response(&s, out))
 }
+
+/// Start setting up an authenticator app: the secret, its `otpauth://` URI and a QR code.
+#[utoipa::path(post, path = "/api/v1/me/totp", tag = "me",
+    responses((status = 200, body = TotpEnrollmentDto), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn enroll_totp(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+) -> ApiResult<Json<TotpEnrollmentDto>> {
+    let e = s.service.enroll_totp(&ctx).await?;
+    Ok(Json(TotpEnrollmentDto {
+        secret: e.secret,
+        otpauth_uri: e.otpauth_uri,
+        qr_svg: e.qr_svg,
+    }))
+}
+
+/// Confirm the authenticator with its current code; answers ten recovery codes, once.
+#[utoipa::path(post, path = "/api/v1/me/totp/confirm", tag = "me", request_body = TotpCodeBody,
+    responses((status = 200, body = RecoveryCodesDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn confirm_totp(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    ApiJson(b): ApiJson<TotpCodeBody>,
+) -> ApiResult<Json<RecoveryCodesDto>> {
+    let codes = s.service.confirm_totp(&ctx, &b.code).await?;
+    Ok(Json(RecoveryCodesDto {
+        recovery_codes: codes,
+    }))
+}
+
+/// Remove the caller's authenticator and recovery codes.
+#[utoipa::path(delete, path = "/api/v1/me/totp", tag = "me",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn remove_totp(State(s): State<AppState>, Authed(ctx): Authed) -> ApiResult<StatusCode> {
+    s.service.remove_own_totp(&ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An administrator resets a user's second factors; the user's sessions end.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/second-factors", tag = "users",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reset_second_factors(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.service
+        .reset_second_factors(&ctx, parse_id(&id, "user")?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -15,6 +15,8 @@ use serde_json::json;
 pub enum LoginNext {
     /// The password must be changed; the token may only do that.
     ChangePassword,
+    /// A second factor is needed: the token is the `mfa_token` for `POST /auth/mfa`.
+    Mfa,
 }
 
 /// A successful login: the session secret (shown once) and who logged in.
@@ -47,7 +49,9 @@ const ACCOUNT_ATTEMPTS: i64 = 5;
 /// Failed logins one client address may have within the window, over all accounts.
 const ADDRESS_FAILURES: i64 = 50;
 /// The throttling window, in minutes.
-const THROTTLE_WINDOW_MINUTES: i64 = 15;
+pub(super) const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// How long the second-factor step of a login may take.
+const MFA_MINUTES: i64 = 5;
 /// How long a login that must change its password has to do it.
 const PASSWORD_CHANGE_MINUTES: i64 = 10;
 /// The longest an API token may live.
@@ -73,6 +77,14 @@ fn invalid_credentials() -> CoreError {
     CoreError::Unauthenticated {
         code: "invalid_credentials",
         message: "the login or the password is wrong".into(),
+    }
+}
+
+/// A second-factor code that is wrong, used before, or throttled.
+pub(super) fn invalid_code() -> CoreError {
+    CoreError::Unauthenticated {
+        code: "invalid_code",
+        message: "the code is wrong or was used before".into(),
     }
 }
 
@@ -152,16 +164,12 @@ impl Service {
             }
         };
         tx.clear_login_attempts(&account_key).await?;
-        let outcome = if user.must_change_password {
-            self.open_token(tx.as_mut(), user, TokenKind::PasswordChange)
-                .await?
-        } else {
-            self.open_session(tx.as_mut(), user).await?
-        };
+        let outcome = self.open_after_password(tx.as_mut(), user, true).await?;
         let mut as_user = ctx.clone();
         as_user.actor.user = Some(outcome.user.id);
         let summary = match outcome.next {
             Some(LoginNext::ChangePassword) => json!({"next": "change_password"}),
+            Some(LoginNext::Mfa) => json!({"next": "mfa"}),
             None => json!({}),
         };
         audit(
@@ -194,6 +202,24 @@ impl Service {
         Ok(account > ACCOUNT_ATTEMPTS || address >= ADDRESS_FAILURES)
     }
 
+    /// What a right password opens: the second-factor step (when `ask_factor` and the user
+    /// has one), else a password-change-only token (when they must change it), else a session.
+    pub(super) async fn open_after_password(
+        &self,
+        tx: &mut dyn StoreTx,
+        user: User,
+        ask_factor: bool,
+    ) -> CoreResult<LoginOutcome> {
+        let kind = if ask_factor && self.needs_second_factor(tx, user.id).await? {
+            TokenKind::Mfa
+        } else if user.must_change_password {
+            TokenKind::PasswordChange
+        } else {
+            TokenKind::Session
+        };
+        self.open_token(tx, user, kind).await
+    }
+
     /// Opens a full session for `user` in `tx`.
     pub(super) async fn open_session(
         &self,
@@ -217,6 +243,7 @@ impl Service {
                 Duration::minutes(PASSWORD_CHANGE_MINUTES),
                 Some(LoginNext::ChangePassword),
             ),
+            TokenKind::Mfa => (Duration::minutes(MFA_MINUTES), Some(LoginNext::Mfa)),
             _ => (self.settings.session_lifetime, None),
         };
         let session = TokenRecord {

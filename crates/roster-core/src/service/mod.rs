@@ -17,6 +17,7 @@ mod outgoing_mail;
 mod projects;
 mod resources;
 mod roles;
+mod second_factor;
 mod sessions;
 mod token_cache;
 mod users;
@@ -32,6 +33,7 @@ pub use orgs::{OrgFilter, UpdateOrgNode};
 pub use projects::{Attached, CreateProject, ProjectMember, UpdateProject};
 pub use resources::{CreateResource, CreateResourceGroup, ResourceFilter};
 pub use roles::{CreateRole, UpdateRole, MAX_PERMISSIONS};
+pub use second_factor::TotpEnrollment;
 pub use users::{CreateUser, UpdateUser, UpdatedUser, UserFilter};
 
 use crate::access::AccessEngine;
