@@ -45,7 +45,7 @@ const RESOURCE_GROUPS: usize = 1_000;
 /// Share of grants that deny.
 const DENY: f64 = 0.10;
 /// The application's resource types and their actions.
-const TYPES: &[(&str, &[&str])] = &[
+pub(crate) const TYPES: &[(&str, &[&str])] = &[
     ("device", &["read", "write", "rpc"]),
     ("dashboard", &["read", "write"]),
     ("service", &["read", "use"]),
@@ -144,18 +144,18 @@ fn mib(bytes: f64) -> f64 {
 }
 
 /// The generated tenant, with the lookups the question generator needs.
-struct World {
+pub(crate) struct World {
     /// Everything but the grants.
-    base: AccessSnapshot,
+    pub(crate) base: AccessSnapshot,
     /// The grants of the largest count, in order: each count takes a prefix.
-    grants: Vec<Grant>,
+    pub(crate) grants: Vec<Grant>,
     /// When the data was generated; windows are relative to it, questions asked at it.
     at: Timestamp,
-    users: Vec<Id>,
+    pub(crate) users: Vec<Id>,
     user_active: Vec<bool>,
     user_index: FxHashMap<Id, u32>,
     group_members: FxHashMap<Id, Vec<u32>>,
-    resources: Vec<Id>,
+    pub(crate) resources: Vec<Id>,
     resource_type: Vec<&'static str>,
     resource_index: FxHashMap<Id, u32>,
     /// Resources in each resource group.
@@ -168,10 +168,10 @@ struct World {
 
 /// One question: may this user do this action on this resource?
 #[derive(Debug, Clone, Copy)]
-struct Question {
-    user: u32,
-    resource: u32,
-    action: &'static str,
+pub(crate) struct Question {
+    pub(crate) user: u32,
+    pub(crate) resource: u32,
+    pub(crate) action: &'static str,
 }
 
 fn days(at: Timestamp, d: i64) -> Option<Timestamp> {
@@ -219,7 +219,7 @@ fn group(id: Id, tenant: Id, owner: Id, kind: GroupKind, at: Timestamp) -> Group
 }
 
 /// Generates the tenant and `max_grants` grants.
-fn generate(max_grants: usize) -> World {
+pub(crate) fn generate(max_grants: usize) -> World {
     let mut rng = StdRng::seed_from_u64(SEED);
     let at = now();
     let mut snap = AccessSnapshot::default();
@@ -514,7 +514,7 @@ fn generate(max_grants: usize) -> World {
 
 impl World {
     /// The snapshot with the first `n` grants.
-    fn snapshot(&self, n: usize) -> AccessSnapshot {
+    pub(crate) fn snapshot(&self, n: usize) -> AccessSnapshot {
         let mut s = self.base.clone();
         s.grants = self.grants[..n].to_vec();
         s
@@ -557,7 +557,7 @@ impl World {
 
     /// `n` questions: half aimed at a grant (a user it reaches, a resource in its scope, an
     /// action of one of its permissions where the type has it), half at random.
-    fn questions(&self, grants: &[Grant], n: usize, seed: u64) -> Vec<Question> {
+    pub(crate) fn questions(&self, grants: &[Grant], n: usize, seed: u64) -> Vec<Question> {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut out = Vec::with_capacity(n);
         while out.len() < n {

@@ -3,6 +3,7 @@
 //! `cargo run --release -p roster-bench -- users`.
 
 mod access;
+mod checks;
 mod report;
 mod server;
 mod stats;
@@ -56,6 +57,18 @@ enum Bench {
         #[arg(long, default_value_t = 10_000)]
         compare_questions: usize,
     },
+    /// `POST /check` and `/check/batch` over HTTP against the real server, loaded by `wrk`.
+    Checks {
+        /// Grants in the dataset.
+        #[arg(long, default_value_t = 200_000)]
+        grants: usize,
+        /// Seconds per measured row.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Keep-alive connections for single checks.
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
 }
 
 #[tokio::main]
@@ -75,6 +88,15 @@ async fn main() -> Result<()> {
             };
             let section = users::run(&sizes, requests, keep_data, pg_url.as_deref()).await?;
             report::write_section(&cli.out, name, &section)?;
+            println!("{section}");
+        }
+        Bench::Checks {
+            grants,
+            seconds,
+            connections,
+        } => {
+            let section = checks::run(grants, seconds, connections).await?;
+            report::write_section(&cli.out, "checks", &section)?;
             println!("{section}");
         }
         Bench::Access {
