@@ -6,7 +6,7 @@
 //! it. Inactive and unknown users, and unknown targets, are denied. In an exclusive project, a
 //! user who is in one of the project's groups has their own grants inside the project ignored.
 
-use super::index::{AccessIndex, GrantEntry, Micros};
+use super::index::{find_scope, AccessIndex, GrantEntry, Micros};
 use super::permission::Permission;
 use crate::ids::Id;
 use crate::model::{Effect, OrgKind};
@@ -291,27 +291,26 @@ impl AccessIndex {
 
         // Every subject's scopes are looked up before any is visited: the lookups do not depend
         // on each other, so the processor overlaps their memory accesses.
-        let lists: SmallVec<[_; 8]> = subjects
-            .iter()
-            .map(|s| self.subject_scopes.get(s))
-            .collect();
+        let lists: SmallVec<[_; 8]> = subjects.iter().map(|s| self.by_subject.get(s)).collect();
         let mut allowed = false;
         for (i, (subject, scopes)) in subjects.iter().zip(lists).enumerate() {
             let Some(scopes) = scopes else {
                 continue;
             };
             let via_group = (i > 0).then_some(*subject);
-            let visit = |link: &Link, trace: &mut Option<&mut Explanation>| -> Option<bool> {
+            let visit = |link: &Link,
+                         grants: &[GrantEntry],
+                         trace: &mut Option<&mut Explanation>|
+             -> Option<bool> {
                 if i == 0 && ignored.is_some() && link.project == ignored {
                     return None;
                 }
-                let list = self.pairs.get(&(*subject, link.scope))?;
-                self.match_grants(list, wanted, at, via_group, trace)
+                self.match_grants(grants, wanted, at, via_group, trace)
             };
             if scopes.len() <= 2 * chain.len() {
                 for s in scopes {
-                    if let Some(link) = chain.iter().find(|l| l.scope == *s) {
-                        match visit(link, &mut trace) {
+                    if let Some(link) = chain.iter().find(|l| l.scope == s.scope) {
+                        match visit(link, &s.grants, &mut trace) {
                             Some(false) if trace.is_none() => return false,
                             Some(true) => allowed = true,
                             _ => {}
@@ -320,7 +319,10 @@ impl AccessIndex {
                 }
             } else {
                 for link in &chain {
-                    match visit(link, &mut trace) {
+                    let Ok(at_scope) = find_scope(scopes, link.scope) else {
+                        continue;
+                    };
+                    match visit(link, &scopes[at_scope].grants, &mut trace) {
                         Some(false) if trace.is_none() => return false,
                         Some(true) => allowed = true,
                         _ => {}
@@ -481,11 +483,11 @@ impl AccessIndex {
         let groups: Vec<Id> = subjects.iter().filter_map(|s| s.1).collect();
         let mut out = Vec::new();
         for (subject, via) in &subjects {
-            for scope in self.subject_scopes.get(subject).into_iter().flatten() {
-                if via.is_none() && self.excluded_by_project(*scope, &groups) {
+            for at_scope in self.by_subject.get(subject).into_iter().flatten() {
+                if via.is_none() && self.excluded_by_project(at_scope.scope, &groups) {
                     continue;
                 }
-                for g in self.pairs.get(&(*subject, *scope)).into_iter().flatten() {
+                for g in &at_scope.grants {
                     if !g.window.holds(at) {
                         continue;
                     }

@@ -150,14 +150,25 @@ pub struct AccessIndex {
     pub(crate) resources: FxHashMap<Id, ResourceEntry>,
     pub(crate) resource_groups: FxHashMap<Id, OwnedEntry>,
     pub(crate) roles: FxHashMap<Id, RoleEntry>,
-    /// Grants by `(subject, scope)`: the lookup decisions make.
-    pub(crate) pairs: FxHashMap<(Id, Id), Vec<GrantEntry>>,
-    /// The distinct scopes each subject holds grants on.
-    pub(crate) subject_scopes: FxHashMap<Id, IdList>,
+    /// Each subject's grants, per scope, sorted by scope: one lookup per subject is all a
+    /// decision needs before it compares scopes with the target's chain.
+    pub(crate) by_subject: FxHashMap<Id, Vec<ScopeGrants>>,
     /// The distinct subjects holding grants on each scope.
     pub(crate) scope_subjects: FxHashMap<Id, IdList>,
     /// Each grant's `(subject, scope)`.
     pub(crate) grant_pair: FxHashMap<Id, (Id, Id)>,
+}
+
+/// A subject's grants on one scope.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeGrants {
+    pub(crate) scope: Id,
+    pub(crate) grants: Vec<GrantEntry>,
+}
+
+/// The position of `scope` in a subject's list sorted by scope.
+pub(crate) fn find_scope(list: &[ScopeGrants], scope: Id) -> Result<usize, usize> {
+    list.binary_search_by_key(&scope, |s| s.scope)
 }
 
 fn parse_all(perms: &[String]) -> Box<[Permission]> {
@@ -396,60 +407,62 @@ impl AccessIndex {
             permissions: parse_all(&g.permissions),
             window: Window::new(g.valid_from, g.valid_until),
         };
-        let pair = (g.subject, g.scope);
-        let list = self.pairs.entry(pair).or_default();
-        if list.is_empty() {
-            self.subject_scopes
-                .entry(g.subject)
-                .or_default()
-                .push(g.scope);
-            self.scope_subjects
-                .entry(g.scope)
-                .or_default()
-                .push(g.subject);
+        let list = self.by_subject.entry(g.subject).or_default();
+        match find_scope(list, g.scope) {
+            Ok(i) => list[i].grants.push(entry),
+            Err(i) => {
+                list.insert(
+                    i,
+                    ScopeGrants {
+                        scope: g.scope,
+                        grants: vec![entry],
+                    },
+                );
+                self.scope_subjects
+                    .entry(g.scope)
+                    .or_default()
+                    .push(g.subject);
+            }
         }
-        list.push(entry);
-        self.grant_pair.insert(g.id, pair);
+        self.grant_pair.insert(g.id, (g.subject, g.scope));
     }
 
     fn remove_grant(&mut self, id: Id) {
         let Some(pair) = self.grant_pair.remove(&id) else {
             return;
         };
-        let now_empty = match self.pairs.get_mut(&pair) {
-            Some(list) => {
-                list.retain(|g| g.id != id);
-                list.is_empty()
-            }
-            None => false,
+        let (subject, scope) = pair;
+        let Some(list) = self.by_subject.get_mut(&subject) else {
+            return;
         };
-        if now_empty {
-            self.pairs.remove(&pair);
-            remove_from(&mut self.subject_scopes, pair.0, pair.1);
-            remove_from(&mut self.scope_subjects, pair.1, pair.0);
+        let Ok(i) = find_scope(list, scope) else {
+            return;
+        };
+        list[i].grants.retain(|g| g.id != id);
+        if list[i].grants.is_empty() {
+            list.remove(i);
+            if list.is_empty() {
+                self.by_subject.remove(&subject);
+            }
+            remove_from(&mut self.scope_subjects, scope, subject);
         }
     }
 
     /// Drops every grant given to `id` or held on it: the object is gone.
     fn forget(&mut self, id: Id) {
-        let mut gone = Vec::new();
-        for scope in self.subject_scopes.get(&id).into_iter().flatten() {
-            gone.extend(
-                self.pairs
-                    .get(&(id, *scope))
-                    .into_iter()
-                    .flatten()
-                    .map(|g| g.id),
-            );
-        }
+        let mut gone: Vec<Id> = self
+            .by_subject
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s.grants.iter().map(|g| g.id))
+            .collect();
         for subject in self.scope_subjects.get(&id).into_iter().flatten() {
-            gone.extend(
-                self.pairs
-                    .get(&(*subject, id))
-                    .into_iter()
-                    .flatten()
-                    .map(|g| g.id),
-            );
+            if let Some(list) = self.by_subject.get(subject) {
+                if let Ok(i) = find_scope(list, id) {
+                    gone.extend(list[i].grants.iter().map(|g| g.id));
+                }
+            }
         }
         for g in gone {
             self.remove_grant(g);
