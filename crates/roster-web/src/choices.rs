@@ -64,7 +64,7 @@ pub async fn owners(s: &Service, ctx: &Ctx) -> CoreResult<Vec<Owner>> {
             path: n.path.clone(),
         })
         .collect();
-    owners.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+    owners.sort_by_key(|o| o.label.to_lowercase());
     Ok(owners)
 }
 

@@ -26,9 +26,7 @@ impl FormData {
 
     /// The first value of `name` exactly as typed (passwords), or `None` when missing or empty.
     pub fn secret(&self, name: &str) -> Option<String> {
-        self.raw(name)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+        self.raw(name).filter(|v| !v.is_empty()).map(str::to_string)
     }
 
     /// The first value of `name` exactly as sent.

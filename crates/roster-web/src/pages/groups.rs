@@ -130,11 +130,7 @@ async fn full_page(
     let q = FormData::parse(raw.unwrap_or_default().as_bytes())
         .get("q")
         .unwrap_or_default();
-    let body = render::text(&GroupsPage {
-        q: &q,
-        rows,
-        pane,
-    });
+    let body = render::text(&GroupsPage { q: &q, rows, pane });
     render::page(s, who, status, "Groups", "users", body).await
 }
 
@@ -241,8 +237,15 @@ pub async fn create(
     };
     match result {
         Ok(g) => {
-            let pane = render_pane(&s, &who, g.id, None, Some(format!("Created {}.", g.name)), None)
-                .await;
+            let pane = render_pane(
+                &s,
+                &who,
+                g.id,
+                None,
+                Some(format!("Created {}.", g.name)),
+                None,
+            )
+            .await;
             let url = format!("/groups/{}", g.id);
             pane_response(&s, &who, &headers, StatusCode::OK, pane, true, Some(&url)).await
         }
@@ -427,7 +430,15 @@ pub async fn remove_member(
     };
     let pane = match result {
         Ok(()) => {
-            render_pane(&s, &who, id, None, Some("Removed from the group.".into()), None).await
+            render_pane(
+                &s,
+                &who,
+                id,
+                None,
+                Some("Removed from the group.".into()),
+                None,
+            )
+            .await
         }
         Err(e) => {
             let errors = FormErrors::general(messages::plain(&e));

@@ -16,12 +16,18 @@ pub fn routes() -> Router<WebState> {
         .route("/login", get(signin::login_page).post(signin::login))
         .route("/logout", post(signin::logout))
         .route("/change-password", post(signin::change_password))
-        .route("/activate", get(signin::activate_page).post(signin::activate))
+        .route(
+            "/activate",
+            get(signin::activate_page).post(signin::activate),
+        )
         .route("/users", get(users::page).post(users::create))
         .route("/users/rows", get(users::rows))
         .route("/users/new", get(users::new_pane))
         .route("/users/new/groups", get(users::group_choices))
-        .route("/users/{id}", get(user_details::show).post(user_details::edit))
+        .route(
+            "/users/{id}",
+            get(user_details::show).post(user_details::edit),
+        )
         .route("/users/{id}/status", post(user_details::set_status))
         .route("/users/{id}/groups", post(user_details::join_group))
         .route("/users/{id}/groups/remove", post(user_details::leave_group))

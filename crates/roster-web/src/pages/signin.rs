@@ -112,21 +112,13 @@ pub async fn login(State(s): State<WebState>, req: Request) -> Response {
     match s.service.login(&ctx, &login, &password).await {
         Ok(out) => match out.next {
             None => signed_in(&s, &out),
-            Some(LoginNext::ChangePassword) => change_password_form(
-                StatusCode::OK,
-                &out.token,
-                FormErrors::none(),
-            ),
+            Some(LoginNext::ChangePassword) => {
+                change_password_form(StatusCode::OK, &out.token, FormErrors::none())
+            }
         },
         Err(e) => {
             let errors = FormErrors::from_core(&e, &[]);
-            login_form(
-                &parts,
-                &s,
-                StatusCode::UNAUTHORIZED,
-                &login,
-                errors,
-            )
+            login_form(&parts, &s, StatusCode::UNAUTHORIZED, &login, errors)
         }
     }
 }

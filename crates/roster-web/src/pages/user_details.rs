@@ -255,12 +255,14 @@ pub async fn set_status(
         ..UpdateUser::default()
     };
     let result = s.service.update_user(&who.ctx, id, change, None).await;
-    let extras = outcome(result, |out| match out.user.status {
-        UserStatus::Disabled => "Disabled: the user cannot sign in, and their sessions ended.",
-        UserStatus::Pending => "Enabled: the user can sign in once activated.",
-        UserStatus::Active => "Enabled: the user can sign in.",
-    }
-    .to_string());
+    let extras = outcome(result, |out| {
+        match out.user.status {
+            UserStatus::Disabled => "Disabled: the user cannot sign in, and their sessions ended.",
+            UserStatus::Pending => "Enabled: the user can sign in once activated.",
+            UserStatus::Active => "Enabled: the user can sign in.",
+        }
+        .to_string()
+    });
     changed(&s, &who, &headers, id, extras).await
 }
 
@@ -361,8 +363,16 @@ pub async fn delete(
                 login.unwrap_or_else(|_| "the user".into())
             );
             let pane = pane_message(&text);
-            users::pane_response(&s, &who, &headers, StatusCode::OK, pane, true, Some("/users"))
-                .await
+            users::pane_response(
+                &s,
+                &who,
+                &headers,
+                StatusCode::OK,
+                pane,
+                true,
+                Some("/users"),
+            )
+            .await
         }
         Err(e) => {
             let extras = Extras {

@@ -146,7 +146,11 @@ async fn render_rows(s: &WebState, who: &Signed, params: &ListParams, owners: &[
     };
     let rows = match listed {
         Ok(p) => Rows {
-            users: p.items.into_iter().map(|u| UserRow::new(u, owners)).collect(),
+            users: p
+                .items
+                .into_iter()
+                .map(|u| UserRow::new(u, owners))
+                .collect(),
             first: params.cursor.as_ref().map(|_| params.query(None)),
             next: p.next_cursor.map(|c| params.query(Some(&c))),
             error: None,
@@ -227,7 +231,10 @@ pub async fn page(State(s): State<WebState>, who: Signed, RawQuery(q): RawQuery)
 pub async fn rows(State(s): State<WebState>, who: Signed, RawQuery(q): RawQuery) -> Response {
     let params = ListParams::parse(q.as_deref());
     let owners = owner_choices(&s, &who).await;
-    render::fragment(StatusCode::OK, render_rows(&s, &who, &params, &owners).await)
+    render::fragment(
+        StatusCode::OK,
+        render_rows(&s, &who, &params, &owners).await,
+    )
 }
 
 /// What the create pane holds: what was typed (never the passwords) and ticked.
@@ -415,7 +422,10 @@ pub async fn create(
             errors.add("confirm", "The two passwords differ.");
         }
     } else if v.email.is_empty() {
-        errors.add("email", "Fill this in: the activation link needs an address.");
+        errors.add(
+            "email",
+            "Fill this in: the activation link needs an address.",
+        );
     }
     let Some(owner) = v.owner else {
         errors.add("owner", "Choose an owner.");
