@@ -1,5 +1,6 @@
 //! The one-time set-up page the first start prints a link to: choose the system
-//! administrator's password (twice). A plain HTML form, no script.
+//! administrator's password (twice). A plain HTML form, no script. Other users' activation
+//! links (`/activate`) open the web console's page (roster-web).
 
 use crate::extract::Anonymous;
 use crate::AppState;
@@ -10,12 +11,9 @@ use axum::{Form, Router};
 use roster_core::CoreError;
 use serde::Deserialize;
 
-/// `GET|POST /setup` (the first administrator) and `GET|POST /activate` (any pending user's
-/// activation link): the same one-time form.
+/// `GET|POST /setup`: the first administrator's one-time form.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/setup", get(show).post(submit))
-        .route("/activate", get(show).post(submit))
+    Router::new().route("/setup", get(show).post(submit))
 }
 
 #[derive(Deserialize)]

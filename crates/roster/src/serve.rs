@@ -8,6 +8,7 @@ use roster_api::{app, AppState};
 use roster_core::password::PasswordHasher;
 use roster_core::service::DEMO_PASSWORD;
 use roster_core::{Service, ServiceSettings};
+use roster_web::WebState;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -79,14 +80,20 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
             println!("Demo tenant loaded: sign in as '{login}' with password '{DEMO_PASSWORD}'.");
         }
     }
+    let web = WebState {
+        service: service.clone(),
+        secure_cookies: config.secure_cookies,
+    };
     let state = AppState {
         service,
         secure_cookies: config.secure_cookies,
     };
+    // The web console at `/` beside the API at `/api`; both call the same service.
+    let routes = roster_web::router(web).merge(app(state));
     tracing::info!("listening on {addr}");
     axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        routes.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown())
     .await

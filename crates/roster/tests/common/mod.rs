@@ -467,3 +467,34 @@ pub fn pg_url(what: &str) -> Option<String> {
     eprintln!("skipped: set ROSTER_TEST_PG_URL to run the {what}");
     None
 }
+
+/// The ChromeDriver binary (`ROSTER_TEST_CHROMEDRIVER`, else `/usr/bin/chromedriver`, else
+/// `chromedriver` on the `PATH`), or `None` to skip the calling test (`what` names it in the
+/// skip note); a panic instead when `ROSTER_TEST_REQUIRE` is `all` or lists `browser`.
+pub fn chromedriver(what: &str) -> Option<std::path::PathBuf> {
+    let named = std::env::var_os("ROSTER_TEST_CHROMEDRIVER").map(std::path::PathBuf::from);
+    let found = named
+        .into_iter()
+        .chain([std::path::PathBuf::from("/usr/bin/chromedriver")])
+        .chain(std::env::var_os("PATH").into_iter().flat_map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("chromedriver"))
+                .collect::<Vec<_>>()
+        }))
+        .find(|p| p.is_file());
+    if found.is_some() {
+        return found;
+    }
+    let required = std::env::var("ROSTER_TEST_REQUIRE").unwrap_or_default();
+    if required
+        .split(',')
+        .any(|s| matches!(s.trim(), "all" | "browser"))
+    {
+        panic!(
+            "ROSTER_TEST_REQUIRE={required} asks for the {what}, but chromedriver is missing \
+             (apt-get install chromium chromium-driver)"
+        );
+    }
+    eprintln!("skipped: install chromium and chromium-driver to run the {what}");
+    None
+}

@@ -1,0 +1,186 @@
+//! What the console tells people when a service call fails: the API's error codes in plain
+//! words, placed next to the form field at fault when there is one.
+
+use roster_core::validate::MIN_PASSWORD;
+use roster_core::CoreError;
+
+/// Errors to show on a form: one message per field, and one for the form as a whole.
+#[derive(Debug, Default)]
+pub struct FormErrors {
+    fields: Vec<(String, String)>,
+    /// A message about the whole form (or a field the form does not show).
+    pub general: Option<String>,
+}
+
+impl FormErrors {
+    /// No errors.
+    pub fn none() -> FormErrors {
+        FormErrors::default()
+    }
+
+    /// A form-wide message.
+    pub fn general(message: impl Into<String>) -> FormErrors {
+        FormErrors {
+            fields: Vec::new(),
+            general: Some(message.into()),
+        }
+    }
+
+    /// The message for `field`, if it has one.
+    pub fn field(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// Puts a message next to `field`.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.fields.push((field.to_string(), message.into()));
+    }
+
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_none()
+    }
+
+    /// A service error placed on the form: next to the field it names when the form has
+    /// that field (`shown` lists them), otherwise above the form.
+    pub fn from_core(e: &CoreError, shown: &[&str]) -> FormErrors {
+        FormErrors::from_core_renamed(e, shown, &[])
+    }
+
+    /// As [`FormErrors::from_core`], where the form names some of the service's fields
+    /// differently: `renames` holds (service field, form field) pairs.
+    pub fn from_core_renamed(
+        e: &CoreError,
+        shown: &[&str],
+        renames: &[(&str, &str)],
+    ) -> FormErrors {
+        let message = plain(e);
+        let field = field_of(e).map(|f| {
+            renames
+                .iter()
+                .find(|(from, _)| *from == f)
+                .map_or(f.clone(), |(_, to)| to.to_string())
+        });
+        match field {
+            Some(f) if shown.contains(&f.as_str()) => {
+                let mut errors = FormErrors::none();
+                errors.add(&f, message);
+                errors
+            }
+            _ => FormErrors::general(message),
+        }
+    }
+}
+
+/// The field a service error is about, if any.
+fn field_of(e: &CoreError) -> Option<String> {
+    match e {
+        CoreError::Invalid { field, .. } => field.clone(),
+        CoreError::Conflict { details, .. } => details
+            .as_ref()
+            .and_then(|d| d.get("field"))
+            .and_then(|f| f.as_str())
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+/// A service error in words a person understands.
+pub fn plain(e: &CoreError) -> String {
+    let code = match e {
+        CoreError::Invalid { code, .. }
+        | CoreError::Conflict { code, .. }
+        | CoreError::Unauthenticated { code, .. } => *code,
+        CoreError::NotFound { kind } => {
+            return format!("This {kind} does not exist any more, or you may not see it.")
+        }
+        CoreError::Forbidden { .. } => return "You are not allowed to do this.".into(),
+        CoreError::PreconditionFailed => {
+            return "Someone else changed this in the meantime. Reload to see their change, \
+                    then try again."
+                .into()
+        }
+        CoreError::Unavailable | CoreError::Transient => {
+            return "The database is busy or out of reach. Try again in a moment.".into()
+        }
+        CoreError::MailFailed(_) => {
+            return "The email could not be sent: the mail server refused it or could not \
+                    be reached."
+                .into()
+        }
+        CoreError::Internal(_) => {
+            return "Something went wrong on the server. Try again, or ask an administrator \
+                    to look at the log."
+                .into()
+        }
+    };
+    let words = match code {
+        "required" => "Fill this in.".to_string(),
+        "invalid_login" => "A username cannot contain spaces.".into(),
+        "invalid_email" => "This is not an email address (like name@example.com).".into(),
+        "invalid_phone" => "A phone number holds only digits, spaces and + - ( ) .".into(),
+        "password_too_short" => format!("Use at least {MIN_PASSWORD} characters."),
+        "password_is_login" => "The password must not be the username.".into(),
+        "password_unchanged" => "Choose a password different from the current one.".into(),
+        "wrong_password" => "The current password is wrong.".into(),
+        "login_taken" => "This username is taken. Choose another one.".into(),
+        "name_taken" => "This name is taken here. Choose another one.".into(),
+        "unknown_owner" => "Choose an owner from the list.".into(),
+        "unknown_group" => "One of the chosen groups does not exist any more.".into(),
+        "unknown_user" => "There is no such user.".into(),
+        "invalid_credentials" => "The username or the password is wrong.".into(),
+        "invalid_token" => "This link was used already or has expired. Ask your \
+                            administrator for a new one."
+            .into(),
+        "not_pending" => "This account is already activated.".into(),
+        "group_predefined" => "Predefined groups keep their names and cannot be deleted.".into(),
+        "group_membership_fixed" => {
+            "Every user of the tenant is in All: its members cannot be changed.".into()
+        }
+        "member_outside_group_owner" => {
+            "This group only holds users of its owner or below it.".into()
+        }
+        "smtp_not_configured" => "Outgoing email is not set up, so nothing can be emailed. \
+                                  Show the activation link instead."
+            .into(),
+        "no_email" => "The user has no email address to send the link to.".into(),
+        _ => sentence(&e.to_string()),
+    };
+    words
+}
+
+/// A service message as a sentence: capital first letter, final full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => return "Something went wrong.".into(),
+    };
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_land_next_to_their_field_in_plain_words() {
+        let e = CoreError::invalid("invalid_email", "email", "'x' is not a valid email address");
+        let f = FormErrors::from_core(&e, &["login", "email"]);
+        assert_eq!(
+            f.field("email"),
+            Some("This is not an email address (like name@example.com).")
+        );
+        assert!(f.general.is_none());
+        let hidden = FormErrors::from_core(&e, &["login"]);
+        assert!(hidden.field("email").is_none() && hidden.general.is_some());
+        let other = CoreError::conflict("something_new", "the thing clashes");
+        assert_eq!(plain(&other), "The thing clashes.");
+    }
+}

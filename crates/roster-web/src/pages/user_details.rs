@@ -1,0 +1,385 @@
+//! The user details pane: edit details, enable or disable, groups, activation link, delete.
+
+use super::users::{self, full_name, status_label};
+use crate::choices::{self, GroupChoice};
+use crate::form::FormData;
+use crate::messages::{self, FormErrors};
+use crate::render;
+use crate::session::{Signed, SignedForm};
+use crate::WebState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use roster_core::model::{User, UserStatus};
+use roster_core::page::PageReq;
+use roster_core::service::{ActivationLink, GroupFilter, UpdateUser};
+use roster_core::{Id, Timestamp};
+
+/// At most this many of a user's groups are shown in the pane.
+const GROUPS_SHOWN: u32 = 100;
+
+/// What the pane shows besides the stored user.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// What just happened, in a sentence.
+    pub notice: Option<String>,
+    /// A fresh activation link to pass on, and when it stops working.
+    pub activation: Option<(String, Timestamp)>,
+    /// The details as typed, when saving them failed.
+    pub typed: Option<Details>,
+    /// Errors to show.
+    pub errors: FormErrors,
+}
+
+/// The editable details as typed.
+#[derive(Debug, Default)]
+pub struct Details {
+    login: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    phone: String,
+}
+
+impl Details {
+    fn of(u: &User) -> Details {
+        Details {
+            login: u.login.clone(),
+            email: u.email.clone().unwrap_or_default(),
+            first_name: u.first_name.clone().unwrap_or_default(),
+            last_name: u.last_name.clone().unwrap_or_default(),
+            phone: u.phone.clone().unwrap_or_default(),
+        }
+    }
+
+    fn from_form(f: &FormData) -> Details {
+        Details {
+            login: f.get("login").unwrap_or_default(),
+            email: f.get("email").unwrap_or_default(),
+            first_name: f.get("first_name").unwrap_or_default(),
+            last_name: f.get("last_name").unwrap_or_default(),
+            phone: f.get("phone").unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users/details.html")]
+struct DetailsPane<'a> {
+    csrf: &'a str,
+    user: &'a User,
+    name: String,
+    status: &'static str,
+    owner: String,
+    v: &'a Details,
+    groups: &'a [GroupChoice],
+    joinable: &'a [GroupChoice],
+    notice: Option<&'a str>,
+    activation: Option<(&'a str, String)>,
+    errors: &'a FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "users/delete.html")]
+struct DeletePane<'a> {
+    csrf: &'a str,
+    user: &'a User,
+}
+
+#[derive(Template)]
+#[template(path = "pane_message.html")]
+struct PaneMessage<'a> {
+    text: &'a str,
+}
+
+/// A pane holding one sentence (a deleted or missing user).
+pub fn pane_message(text: &str) -> String {
+    render::text(&PaneMessage { text })
+}
+
+/// The user's groups, and the groups of their owner (and its ancestors) they may join.
+async fn group_lists(
+    s: &WebState,
+    who: &Signed,
+    user: &User,
+) -> Result<(Vec<GroupChoice>, Vec<GroupChoice>), String> {
+    let filter = GroupFilter {
+        member: Some(user.id),
+        ..GroupFilter::default()
+    };
+    let page = PageReq {
+        after: None,
+        limit: GROUPS_SHOWN,
+    };
+    let member_of = s
+        .service
+        .list_groups(&who.ctx, &filter, page)
+        .await
+        .map_err(|e| messages::plain(&e))?;
+    let owners = choices::owners(&s.service, &who.ctx)
+        .await
+        .map_err(|e| messages::plain(&e))?;
+    let all = choices::groups_for(&s.service, &who.ctx, &owners, user.owner)
+        .await
+        .map_err(|e| messages::plain(&e))?;
+    let (groups, joinable) = all
+        .into_iter()
+        .partition(|g| member_of.items.iter().any(|m| m.id == g.id));
+    Ok((groups, joinable))
+}
+
+/// The details pane of user `id`, rendered.
+pub async fn render_pane(s: &WebState, who: &Signed, id: Id, extras: Extras) -> String {
+    let user = match users::load_user(s, who, id).await {
+        Ok(u) => u,
+        Err(text) => return pane_message(&text),
+    };
+    let mut errors = extras.errors;
+    let (groups, joinable) = match group_lists(s, who, &user).await {
+        Ok(lists) => lists,
+        Err(text) => {
+            errors.general.get_or_insert(text);
+            (Vec::new(), Vec::new())
+        }
+    };
+    let owners = choices::owners(&s.service, &who.ctx)
+        .await
+        .unwrap_or_default();
+    let v = extras.typed.unwrap_or_else(|| Details::of(&user));
+    render::text(&DetailsPane {
+        csrf: &who.csrf,
+        name: full_name(&user),
+        status: status_label(user.status),
+        owner: choices::owner_label(&owners, user.owner),
+        user: &user,
+        v: &v,
+        groups: &groups,
+        joinable: &joinable,
+        notice: extras.notice.as_deref(),
+        activation: extras
+            .activation
+            .as_ref()
+            .map(|(url, at)| (url.as_str(), at.format("%Y-%m-%d %H:%M UTC").to_string())),
+        errors: &errors,
+    })
+}
+
+/// The pane after a change: the list reloads too.
+async fn changed(
+    s: &WebState,
+    who: &Signed,
+    headers: &HeaderMap,
+    id: Id,
+    extras: Extras,
+) -> Response {
+    let status = if extras.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let pane = render_pane(s, who, id, extras).await;
+    users::pane_response(s, who, headers, status, pane, true, None).await
+}
+
+/// An extras with a notice, or with the error in words.
+fn outcome<T>(result: Result<T, roster_core::CoreError>, done: impl FnOnce(T) -> String) -> Extras {
+    match result {
+        Ok(v) => Extras {
+            notice: Some(done(v)),
+            ..Extras::default()
+        },
+        Err(e) => Extras {
+            errors: FormErrors::general(messages::plain(&e)),
+            ..Extras::default()
+        },
+    }
+}
+
+/// `GET /users/{id}`: the details pane (in the Users tab on a full load).
+pub async fn show(
+    State(s): State<WebState>,
+    who: Signed,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+) -> Response {
+    let pane = render_pane(&s, &who, id, Extras::default()).await;
+    users::pane_response(&s, &who, &headers, StatusCode::OK, pane, false, None).await
+}
+
+/// The details form's fields, for placing errors.
+const DETAIL_FIELDS: &[&str] = &["login", "email", "first_name", "last_name", "phone"];
+
+/// `POST /users/{id}`: saves the details; on an error they stay as typed.
+pub async fn edit(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let typed = Details::from_form(&form);
+    let optional = |v: &str| Some(Some(v.to_string()).filter(|v| !v.is_empty()));
+    let change = UpdateUser {
+        login: Some(typed.login.clone()),
+        email: optional(&typed.email),
+        first_name: optional(&typed.first_name),
+        last_name: optional(&typed.last_name),
+        phone: optional(&typed.phone),
+        ..UpdateUser::default()
+    };
+    let version = form.get("version").and_then(|v| v.parse().ok());
+    let extras = match s.service.update_user(&who.ctx, id, change, version).await {
+        Ok(_) => Extras {
+            notice: Some("Saved.".into()),
+            ..Extras::default()
+        },
+        Err(e) => Extras {
+            errors: FormErrors::from_core(&e, DETAIL_FIELDS),
+            typed: Some(typed),
+            ..Extras::default()
+        },
+    };
+    changed(&s, &who, &headers, id, extras).await
+}
+
+/// `POST /users/{id}/status`: enables or disables the user.
+pub async fn set_status(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let enable = form.get("enabled").as_deref() == Some("true");
+    let change = UpdateUser {
+        enabled: Some(enable),
+        ..UpdateUser::default()
+    };
+    let result = s.service.update_user(&who.ctx, id, change, None).await;
+    let extras = outcome(result, |out| {
+        match out.user.status {
+            UserStatus::Disabled => "Disabled: the user cannot sign in, and their sessions ended.",
+            UserStatus::Pending => "Enabled: the user can sign in once activated.",
+            UserStatus::Active => "Enabled: the user can sign in.",
+        }
+        .to_string()
+    });
+    changed(&s, &who, &headers, id, extras).await
+}
+
+/// `POST /users/{id}/groups`: adds the user to a group.
+pub async fn join_group(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let extras = match form.id("group") {
+        None => Extras {
+            errors: FormErrors::general("Choose a group."),
+            ..Extras::default()
+        },
+        Some(group) => {
+            let result = s.service.add_member(&who.ctx, group, id, None, None).await;
+            outcome(result, |j| match j.projects_joined.len() {
+                0 => "Added to the group.".to_string(),
+                n => format!("Added to the group, and with it to {n} project(s)."),
+            })
+        }
+    };
+    changed(&s, &who, &headers, id, extras).await
+}
+
+/// `POST /users/{id}/groups/remove`: takes the user out of a group; the account stays.
+pub async fn leave_group(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let extras = match form.id("group") {
+        None => Extras::default(),
+        Some(group) => outcome(s.service.remove_member(&who.ctx, group, id).await, |_| {
+            "Removed from the group.".to_string()
+        }),
+    };
+    changed(&s, &who, &headers, id, extras).await
+}
+
+/// `POST /users/{id}/activation-link`: a new activation link, shown or emailed.
+pub async fn activation_link(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let send = form.get("send").as_deref() == Some("true");
+    let extras = match s.service.create_activation_link(&who.ctx, id, send).await {
+        Ok(ActivationLink::Shown { url, expires_at }) => Extras {
+            notice: Some("A new activation link; older ones no longer work.".into()),
+            activation: Some((url, expires_at)),
+            ..Extras::default()
+        },
+        Ok(ActivationLink::Sent { to, .. }) => Extras {
+            notice: Some(format!("The activation link went to {to}.")),
+            ..Extras::default()
+        },
+        Err(e) => Extras {
+            errors: FormErrors::general(messages::plain(&e)),
+            ..Extras::default()
+        },
+    };
+    changed(&s, &who, &headers, id, extras).await
+}
+
+/// `GET /users/{id}/delete`: the confirmation, saying what goes and what stays.
+pub async fn confirm_delete(
+    State(s): State<WebState>,
+    who: Signed,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+) -> Response {
+    let pane = match users::load_user(&s, &who, id).await {
+        Ok(user) => render::text(&DeletePane {
+            csrf: &who.csrf,
+            user: &user,
+        }),
+        Err(text) => pane_message(&text),
+    };
+    users::pane_response(&s, &who, &headers, StatusCode::OK, pane, false, None).await
+}
+
+/// `POST /users/{id}/delete`: deletes the user.
+pub async fn delete(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, .. }: SignedForm,
+) -> Response {
+    let login = users::load_user(&s, &who, id).await.map(|u| u.login);
+    match s.service.delete_user(&who.ctx, id, None).await {
+        Ok(()) => {
+            let text = format!(
+                "Deleted {}. What they created stays, and the audit trail keeps their id.",
+                login.unwrap_or_else(|_| "the user".into())
+            );
+            let pane = pane_message(&text);
+            users::pane_response(
+                &s,
+                &who,
+                &headers,
+                StatusCode::OK,
+                pane,
+                true,
+                Some("/users"),
+            )
+            .await
+        }
+        Err(e) => {
+            let extras = Extras {
+                errors: FormErrors::general(messages::plain(&e)),
+                ..Extras::default()
+            };
+            changed(&s, &who, &headers, id, extras).await
+        }
+    }
+}
