@@ -615,3 +615,48 @@ async fn groups_tab_create_and_manage_members() {
     b.close().await;
     s.assert_consistent();
 }
+
+#[tokio::test]
+async fn sign_in_with_an_authenticator_code() {
+    let Some((_turn, b)) = browser("web console browser tests").await else {
+        return;
+    };
+    let s = Server::start();
+    let sys = s.admin().await;
+    let (tenant, tadmin) = s.tenant_with_admin(&sys, "Acme").await;
+    s.user(&tadmin, &tenant, "otto", &[]).await;
+    let otto = s.login("otto", PASSWORD).await;
+    let e = s
+        .call(reqwest::Method::POST, "/api/v1/me/totp", Some(&otto), None)
+        .await;
+    let secret = e.body["secret"].as_str().unwrap().to_string();
+    let code = |secret: &str| {
+        let out = std::process::Command::new("oathtool")
+            .args(["--totp", "-b", secret])
+            .output()
+            .expect("oathtool (apt-get install oathtool)");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let r = s
+        .post(
+            "/api/v1/me/totp/confirm",
+            &otto,
+            serde_json::json!({"code": code(&secret)}),
+        )
+        .await;
+    let recovery = r.body["recovery_codes"][0].as_str().unwrap().to_string();
+
+    b.goto(&format!("{}/login", s.base)).await;
+    b.fill("#login", "otto").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("#sign-in").await;
+    b.find("#second-factor-form").await;
+    // A wrong code is refused next to the field; a recovery code gets in.
+    b.fill("#code", "000000").await;
+    b.click("#verify-code").await;
+    b.wait_text(".field-error", "wrong").await;
+    b.fill("#code", &recovery).await;
+    b.click("#verify-code").await;
+    b.wait_text("#signed-in-as", "otto").await;
+    b.close().await;
+}
