@@ -1058,7 +1058,11 @@ pub async fn run(grant_counts: &[usize], questions: usize, to_compare: usize) ->
 
     let mut out = String::new();
     writeln!(out, "## Access checks (issue 3)\n")?;
-    writeln!(out, "Machine: {}, shared with other builds while measuring. Reproduce: `cargo run --release -p roster-bench -- access`.\n", crate::report::machine())?;
+    writeln!(
+        out,
+        "Machine: {}. Reproduce: `cargo run --release -p roster-bench -- access`.\n",
+        crate::report::machine()
+    )?;
     writeln!(out, "Dataset (seed {SEED}, generated in {:.1} s): one tenant with {CUSTOMERS} customers ({TOP_CUSTOMERS} at the top, the rest nested up to {MAX_DEPTH} deep), {USERS} users owned by customers ({active} active), {GROUPS} groups owned by customers with ~{MEMBERSHIPS_PER_USER} memberships per user (3% bounded in time), {ROLES} custom roles of 1–3 permissions over `device:read|write|rpc`, `dashboard:read|write`, `service:read|use` (some `device:*`, `*:read`), {RESOURCES} resources in {RESOURCE_GROUPS} resource groups. Grants: 60% to users, 40% to groups, on customers (10%), resource groups (40%) or single resources (50%), 10% deny, 5% bounded in time; the first count's grants are a prefix of the next. Questions: half aimed at a random grant (a user it reaches, a resource in its scope, one of its actions), half uniformly random; each call timed alone with `Instant` (which itself costs ~20–40 ns), single thread.\n", generated.as_secs_f64())?;
     writeln!(out, "### roster's index\n")?;
     writeln!(out, "| grants | build index (s) | index heap (MiB) | RSS growth (MiB) | questions | allowed | check p50 / p99 / p999 (ns) | checks/s (1 thread) |")?;

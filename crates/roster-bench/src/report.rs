@@ -42,5 +42,9 @@ pub fn machine() -> String {
         .map_or("?".into(), |kb| {
             format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0)
         });
-    format!("{cores} cores ({cpu}), {mem} RAM")
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into());
+    format!("{cores} cores ({cpu}), {mem} RAM, load average {load} when the run began")
 }
