@@ -3881,7 +3881,28 @@ pub async fn second_factors_round_trip(store: &dyn Store) {
         ..f.clone()
     };
     tx.put_totp(&again).await.unwrap();
-    assert_eq!(tx.get_totp(u.id).await.unwrap(), Some(again));
+    assert_eq!(tx.get_totp(u.id).await.unwrap(), Some(again.clone()));
+    let other_factor = TotpFactor {
+        user: other.id,
+        ..f.clone()
+    };
+    tx.put_totp(&other_factor).await.unwrap();
+    let mut all = tx.list_second_factors(None, 10).await.unwrap();
+    all.sort_by_key(|(f, _)| f.user);
+    let mut expected = vec![(again, vec![[9u8; 32]]), (other_factor, vec![])];
+    expected.sort_by_key(|(f, _)| f.user);
+    assert_eq!(all, expected, "every authenticator with its codes");
+    let first = tx.list_second_factors(None, 1).await.unwrap();
+    let rest = tx
+        .list_second_factors(Some(first[0].0.user), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.len(), rest.len()),
+        (1, 1),
+        "pages continue after the last user"
+    );
+    tx.delete_second_factors(other.id).await.unwrap();
     commit(tx).await;
 
     let mut tx = write(store).await;

@@ -405,6 +405,13 @@ pub trait StoreTx: Send {
     async fn use_recovery_code(&mut self, user: Id, hash: &[u8; 32]) -> StoreResult<bool>;
     /// How many recovery codes the user has left.
     async fn recovery_codes_left(&mut self, user: Id) -> StoreResult<i64>;
+    /// A page of every user's TOTP authenticator with the hashes of their recovery codes,
+    /// ordered by user id, continuing after `after` (copying an install).
+    async fn list_second_factors(
+        &mut self,
+        after: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<(TotpFactor, Vec<[u8; 32]>)>>;
 
     // --- whole install (copying a database) ---
     /// How many rows of each kind the store holds, in every tenant.

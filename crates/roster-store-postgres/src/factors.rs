@@ -118,3 +118,34 @@ pub(crate) async fn codes_left(conn: &mut PgConnection, user: Id) -> StoreResult
         .await
         .map_err(db_err)
 }
+
+/// A page of authenticators with their recovery-code hashes, by user id.
+pub(crate) async fn list_all(
+    conn: &mut PgConnection,
+    after: Option<Id>,
+    limit: u32,
+) -> StoreResult<Vec<(TotpFactor, Vec<[u8; 32]>)>> {
+    let rows = sqlx::query("SELECT user_id, secret, confirmed, last_step, created_at FROM totp_factors WHERE user_id > $1 ORDER BY user_id LIMIT $2")
+        .bind(after.unwrap_or(Id::nil()))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let f = rows::totp_factor(row)?;
+        let hashes: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT code_hash FROM recovery_codes WHERE user_id = $1 ORDER BY code_hash",
+        )
+        .bind(f.user)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        let codes = hashes
+            .into_iter()
+            .filter_map(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+            .collect();
+        out.push((f, codes));
+    }
+    Ok(out)
+}

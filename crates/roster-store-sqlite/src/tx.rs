@@ -193,6 +193,13 @@ impl StoreTx for SqliteTx {
     async fn recovery_codes_left(&mut self, user: Id) -> StoreResult<i64> {
         factors::codes_left(&mut self.tx, user).await
     }
+    async fn list_second_factors(
+        &mut self,
+        after: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<(TotpFactor, Vec<[u8; 32]>)>> {
+        factors::list_all(&mut self.tx, after, limit).await
+    }
 
     async fn count_login_attempt(
         &mut self,

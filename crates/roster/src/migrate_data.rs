@@ -6,13 +6,13 @@
 //! empty and is written in batches, one write transaction each, in the order the foreign keys
 //! need: org nodes (parents first), users with their password hashes, groups, memberships,
 //! the access model (resource types, projects, resources, resource groups, roles, grants),
-//! tokens with their hashes, audit events. At the end the target's row counts must equal the
+//! second factors, tokens with their hashes, audit events. At the end the target's row counts must equal the
 //! source's and its consistency check must pass.
 
 use crate::store_open::Location;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
-use roster_core::model::{AuditQuery, GroupQuery, OrgQuery};
+use roster_core::model::{AuditQuery, GroupQuery, OrgQuery, TotpFactor};
 use roster_core::page::PageReq;
 use roster_core::store::{RowCounts, Store, StoreTx, TenantScope};
 use roster_core::{Id, SYSTEM_NODE_ID};
@@ -230,6 +230,7 @@ async fn copy(src: &mut dyn StoreTx, target: &dyn Store, totals: &RowCounts) -> 
     progress.finish();
 
     copy_access(src, target).await?;
+    copy_second_factors(src, target).await?;
 
     let mut progress = Progress::new("tokens", totals.tokens);
     let mut after = None;
@@ -346,6 +347,32 @@ async fn copy_access(src: &mut dyn StoreTx, target: &dyn Store) -> Result<()> {
         let mut tx = target.write().await?;
         for g in chunk {
             tx.insert_grant(g).await?;
+        }
+        tx.commit().await?;
+        progress.add(chunk.len());
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// Copies every TOTP authenticator with its recovery codes (their hashes).
+async fn copy_second_factors(src: &mut dyn StoreTx, target: &dyn Store) -> Result<()> {
+    let mut all = Vec::new();
+    loop {
+        let after = all.last().map(|(f, _): &(TotpFactor, _)| f.user);
+        let rows = src.list_second_factors(after, BATCH).await?;
+        let done = rows.len() < BATCH as usize;
+        all.extend(rows);
+        if done {
+            break;
+        }
+    }
+    let mut progress = Progress::new("2nd factors", all.len() as u64);
+    for chunk in all.chunks(BATCH as usize) {
+        let mut tx = target.write().await?;
+        for (factor, codes) in chunk {
+            tx.put_totp(factor).await?;
+            tx.replace_recovery_codes(factor.user, codes).await?;
         }
         tx.commit().await?;
         progress.add(chunk.len());

@@ -6,31 +6,6 @@ mod common;
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use std::process::Command;
-
-/// The current code for `secret` from oathtool, or `None` to skip (a panic when
-/// `ROSTER_TEST_REQUIRE` is `all` or lists `totp`).
-fn oathtool(secret: &str) -> Option<String> {
-    match Command::new("oathtool")
-        .args(["--totp", "-b", secret])
-        .output()
-    {
-        Ok(out) if out.status.success() => {
-            Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
-        }
-        _ => {
-            let required = std::env::var("ROSTER_TEST_REQUIRE").unwrap_or_default();
-            if required
-                .split(',')
-                .any(|s| matches!(s.trim(), "all" | "totp"))
-            {
-                panic!("ROSTER_TEST_REQUIRE={required} asks for TOTP tests, but oathtool is missing (apt-get install oathtool)");
-            }
-            eprintln!("skipped: install oathtool to run the TOTP tests");
-            None
-        }
-    }
-}
 
 async fn login_step(s: &Server, login: &str) -> serde_json::Value {
     let r = s

@@ -170,6 +170,27 @@ async fn populate(s: &Server) -> Snapshot {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let api_token = r.body["token"].as_str().unwrap().to_string();
+    // Bob uses an authenticator app: the copy must keep asking him for its codes.
+    let bob_session = s.login("bob", PASSWORD).await;
+    let e = s
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/me/totp",
+            Some(&bob_session),
+            None,
+        )
+        .await;
+    assert_eq!(e.status, StatusCode::OK, "{}", e.body);
+    if let Some(code) = oathtool(e.body["secret"].as_str().unwrap()) {
+        let r = s
+            .post(
+                "/api/v1/me/totp/confirm",
+                &bob_session,
+                json!({"code": code}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
     snapshot(s, &sys, api_token, group).await
 }
 
@@ -205,6 +226,21 @@ async fn check(s: &Server, before: &Snapshot) {
     let sys = s.admin().await;
     for login in LOGINS {
         s.login(login, PASSWORD).await;
+    }
+    if oathtool("JBSWY3DPEHPK3PXP").is_some() {
+        let r = s
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"login": "bob", "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(
+            r.body["next"], "mfa",
+            "the second factor was copied: {}",
+            r.body
+        );
     }
     let me = s.get("/api/v1/me", &before.api_token).await;
     assert_eq!(

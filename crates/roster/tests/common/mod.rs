@@ -498,3 +498,27 @@ pub fn chromedriver(what: &str) -> Option<std::path::PathBuf> {
     eprintln!("skipped: install chromium and chromium-driver to run the {what}");
     None
 }
+
+/// The current code for `secret` from oathtool, or `None` to skip (a panic when
+/// `ROSTER_TEST_REQUIRE` is `all` or lists `totp`).
+pub fn oathtool(secret: &str) -> Option<String> {
+    match std::process::Command::new("oathtool")
+        .args(["--totp", "-b", secret])
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        }
+        _ => {
+            let required = std::env::var("ROSTER_TEST_REQUIRE").unwrap_or_default();
+            if required
+                .split(',')
+                .any(|s| matches!(s.trim(), "all" | "totp"))
+            {
+                panic!("ROSTER_TEST_REQUIRE={required} asks for TOTP tests, but oathtool is missing (apt-get install oathtool)");
+            }
+            eprintln!("skipped: install oathtool to run the TOTP tests");
+            None
+        }
+    }
+}
