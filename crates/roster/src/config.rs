@@ -28,6 +28,8 @@ pub struct Config {
     pub session_idle_minutes: i64,
     /// Hours after which a session ends regardless.
     pub session_lifetime_hours: i64,
+    /// Minutes a "login as user" session lasts (at most a day).
+    pub impersonation_minutes: i64,
     /// Log filter, like `info` or `roster=debug`.
     pub log: String,
     /// Outgoing mail server: `smtp://host:port`, `smtp://…?starttls=true` or `smtps://…`,
@@ -49,6 +51,7 @@ impl Default for Config {
             secure_cookies: false,
             session_idle_minutes: 8 * 60,
             session_lifetime_hours: 7 * 24,
+            impersonation_minutes: 30,
             log: "info".into(),
             smtp_url: None,
             smtp_from: None,
@@ -69,6 +72,7 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<i64>,
     session_lifetime_hours: Option<i64>,
+    impersonation_minutes: Option<i64>,
     log: Option<String>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
@@ -110,6 +114,7 @@ impl Config {
             c.secure_cookies = f.secure_cookies.unwrap_or(c.secure_cookies);
             c.session_idle_minutes = f.session_idle_minutes.unwrap_or(c.session_idle_minutes);
             c.session_lifetime_hours = f.session_lifetime_hours.unwrap_or(c.session_lifetime_hours);
+            c.impersonation_minutes = f.impersonation_minutes.unwrap_or(c.impersonation_minutes);
             if let Some(v) = f.log {
                 c.log = v;
             }
@@ -143,6 +148,9 @@ impl Config {
         if let Some(v) = env("ROSTER_SESSION_LIFETIME_HOURS") {
             c.session_lifetime_hours = parse_int(&v, &from_env("ROSTER_SESSION_LIFETIME_HOURS"))?;
         }
+        if let Some(v) = env("ROSTER_IMPERSONATION_MINUTES") {
+            c.impersonation_minutes = parse_int(&v, &from_env("ROSTER_IMPERSONATION_MINUTES"))?;
+        }
         if let Some(v) = env("ROSTER_LOG") {
             c.log = v;
         }
@@ -168,6 +176,12 @@ impl Config {
             bail!(
                 "session_lifetime_hours must be at least 1 (got {})",
                 self.session_lifetime_hours
+            );
+        }
+        if !(1..=24 * 60).contains(&self.impersonation_minutes) {
+            bail!(
+                "impersonation_minutes must be between 1 and 1440 (got {})",
+                self.impersonation_minutes
             );
         }
         if let Some(u) = &self.public_url {
@@ -269,6 +283,18 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(c.admin_login, "root");
+    }
+
+    #[test]
+    fn impersonation_minutes_are_bounded() {
+        let c = load(None, &[("ROSTER_IMPERSONATION_MINUTES", "15")]).unwrap();
+        assert_eq!(c.impersonation_minutes, 15);
+        for bad in ["0", "1441"] {
+            let e = load(None, &[("ROSTER_IMPERSONATION_MINUTES", bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("impersonation_minutes"), "{e}");
+        }
     }
 
     #[test]

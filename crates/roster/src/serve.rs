@@ -37,6 +37,7 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
             .unwrap_or_else(|| format!("http://{addr}")),
         session_idle: chrono::Duration::minutes(config.session_idle_minutes),
         session_lifetime: chrono::Duration::hours(config.session_lifetime_hours),
+        impersonation_ttl: chrono::Duration::minutes(config.impersonation_minutes),
         ..ServiceSettings::default()
     };
     let mut service = Service::new(store.into_store(), PasswordHasher::default(), settings);

@@ -193,3 +193,32 @@ async fn impersonation_is_refused_where_it_would_be_unsafe() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_session_lasts_as_long_as_configured() {
+    let s = Server::start_with(
+        &[
+            ("ROSTER_ADMIN_PASSWORD", ADMIN_PASSWORD),
+            ("ROSTER_IMPERSONATION_MINUTES", "5"),
+        ],
+        &[],
+    );
+    let sys = s.admin().await;
+    let (tenant, admin) = s.tenant_with_admin(&sys, "Brief").await;
+    let una = s.user(&admin, &tenant, "una", &[]).await;
+    let r = s
+        .post(
+            &format!("/api/v1/users/{una}/impersonate"),
+            &admin,
+            json!({"reason": "support ticket 7"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let ends: chrono::DateTime<chrono::Utc> =
+        r.body["expires_at"].as_str().unwrap().parse().unwrap();
+    let left = ends - chrono::Utc::now();
+    assert!(
+        left > chrono::Duration::minutes(4) && left <= chrono::Duration::minutes(5),
+        "ends in {left}"
+    );
+}
