@@ -39,8 +39,9 @@ impl<'a> Wanted<'a> {
         }
     }
 
-    /// Whether holding `p` gives all of this.
-    fn covered_by(self, p: &Permission) -> bool {
+    /// Whether holding `p` gives all of this: each part of `p` is `*` or equal to the wanted
+    /// part (so only `*` covers a wanted `*`).
+    pub fn covered_by(self, p: &Permission) -> bool {
         part_covers(p.rtype.as_deref(), self.rtype) && part_covers(p.action.as_deref(), self.action)
     }
 

@@ -17,20 +17,6 @@ pub struct Permission {
 pub struct MalformedPermission(pub String);
 
 impl Permission {
-    /// The permission that covers everything (`*:*`).
-    pub const ALL: Permission = Permission {
-        rtype: None,
-        action: None,
-    };
-
-    /// `rtype:action`, both named.
-    pub fn new(rtype: &str, action: &str) -> Self {
-        Permission {
-            rtype: Some(rtype.into()),
-            action: Some(action.into()),
-        }
-    }
-
     /// Parses `type:action`, `*:action`, `type:*`, `*:*`, `action` or `*`.
     pub fn parse(s: &str) -> Result<Self, MalformedPermission> {
         let bad = || MalformedPermission(s.to_string());
@@ -51,26 +37,6 @@ impl Permission {
             rtype: part(t)?,
             action: part(a)?,
         })
-    }
-
-    /// Whether holding `self` gives `wanted`: each part of `self` is `*` or equal to the part
-    /// of `wanted` (so only `*` covers a wanted `*`).
-    pub fn covers(&self, wanted: &Permission) -> bool {
-        covers_part(&self.rtype, &wanted.rtype) && covers_part(&self.action, &wanted.action)
-    }
-
-    /// Whether this permission gives `action` on a resource of type `rtype`.
-    pub fn allows(&self, rtype: &str, action: &str) -> bool {
-        self.rtype.as_deref().is_none_or(|t| t == rtype)
-            && self.action.as_deref().is_none_or(|a| a == action)
-    }
-}
-
-fn covers_part(held: &Option<Box<str>>, wanted: &Option<Box<str>>) -> bool {
-    match (held, wanted) {
-        (None, _) => true,
-        (Some(h), Some(w)) => h == w,
-        (Some(_), None) => false,
     }
 }
 
@@ -96,6 +62,7 @@ impl fmt::Display for Permission {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::Wanted;
 
     #[test]
     fn spellings_parse_to_their_canonical_form() {
@@ -124,15 +91,17 @@ mod tests {
 
     #[test]
     fn only_a_wildcard_covers_a_wildcard() {
-        let p = |s| Permission::parse(s).unwrap();
-        assert!(p("*:*").covers(&p("device:read")));
-        assert!(p("*:read").covers(&p("device:read")));
-        assert!(p("device:*").covers(&p("device:write")));
-        assert!(!p("device:read").covers(&p("device:write")));
-        assert!(!p("device:*").covers(&p("*:*")));
-        assert!(!p("*:read").covers(&p("*:*")));
-        assert!(p("*:read").covers(&p("*:read")));
-        assert!(p("read").allows("system", "read"));
-        assert!(!p("read").allows("system", "write"));
+        let p = |s: &str| Permission::parse(s).unwrap();
+        // Whether holding the first gives the second.
+        let covers = |held: &str, wanted: &str| Wanted::of(&p(wanted)).covered_by(&p(held));
+        assert!(covers("*:*", "device:read"));
+        assert!(covers("*:read", "device:read"));
+        assert!(covers("device:*", "device:write"));
+        assert!(!covers("device:read", "device:write"));
+        assert!(!covers("device:*", "*:*"));
+        assert!(!covers("*:read", "*:*"));
+        assert!(covers("*:read", "*:read"));
+        assert!(Wanted::new("system", "read").covered_by(&p("read")));
+        assert!(!Wanted::new("system", "write").covered_by(&p("read")));
     }
 }
