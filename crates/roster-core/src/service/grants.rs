@@ -43,7 +43,7 @@ pub struct UpdateGrant {
     pub valid_until: Option<Option<Timestamp>>,
 }
 
-/// Refuses a window that ends before it starts.
+/// Refuses a validity window (of a grant or a membership) that ends before it starts.
 pub(super) fn check_window(from: Option<Timestamp>, until: Option<Timestamp>) -> CoreResult<()> {
     match (from, until) {
         (Some(f), Some(u)) if u <= f => Err(CoreError::invalid(

@@ -340,15 +340,7 @@ impl Service {
         valid_from: Option<Timestamp>,
         valid_until: Option<Timestamp>,
     ) -> CoreResult<Joined> {
-        if let (Some(f), Some(u)) = (valid_from, valid_until) {
-            if u <= f {
-                return Err(CoreError::invalid(
-                    "invalid_validity",
-                    "valid_until",
-                    "valid_until must be later than valid_from",
-                ));
-            }
-        }
+        super::grants::check_window(valid_from, valid_until)?;
         let mut tx = self.write().await?;
         let group = self.visible_group(tx.as_mut(), ctx, group).await?;
         fixed_membership(&group)?;
