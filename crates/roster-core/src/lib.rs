@@ -7,6 +7,7 @@ pub mod authz;
 pub mod conformance;
 pub mod error;
 pub mod ids;
+mod lists;
 pub mod mail;
 pub mod model;
 pub mod page;

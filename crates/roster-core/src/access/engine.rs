@@ -4,8 +4,7 @@
 //! fallen too far behind, or has never loaded, it rebuilds from a full snapshot.
 
 use super::index::{AccessIndex, Facts};
-use crate::model::{AccessChange, AccessKind, AccessUser, GroupLevel, GroupQuery, UserStatus};
-use crate::page::PageReq;
+use crate::model::{AccessChange, AccessKind, AccessUser, UserStatus};
 use crate::store::{Store, StoreResult, StoreTx, TenantScope};
 use parking_lot::RwLock;
 use std::collections::HashSet;
@@ -100,26 +99,7 @@ async fn load_facts(tx: &mut dyn StoreTx, change: AccessChange) -> StoreResult<F
         AccessKind::Project => {
             let project = match tx.get_project(all, id).await? {
                 Some(p) => {
-                    let mut groups = tx.attached_groups(id).await?;
-                    let query = GroupQuery {
-                        owner: Some(id),
-                        ..GroupQuery::default()
-                    };
-                    let mut after = None;
-                    loop {
-                        let page = PageReq { after, limit: 1000 };
-                        let rows = tx.list_groups(all, &query, page).await?;
-                        let done = rows.len() < 1000;
-                        after = rows.last().map(|g| g.id);
-                        groups.extend(
-                            rows.iter()
-                                .filter(|g| g.level == GroupLevel::Project)
-                                .map(|g| g.id),
-                        );
-                        if done {
-                            break;
-                        }
-                    }
+                    let groups = crate::lists::groups_of_project(tx, id).await?;
                     Some((p, groups))
                 }
                 None => None,

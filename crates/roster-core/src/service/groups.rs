@@ -5,9 +5,10 @@ use super::projects::exclusive_conflict;
 use super::{audit, check_version, unique_as, Ctx, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, Timestamp};
+use crate::lists::{all_members, grants_of_subject, groups_of_project};
 use crate::model::{
-    AccessChange, AccessKind, Grant, GrantQuery, Group, GroupKind, GroupLevel, GroupQuery,
-    Membership, OrgNode, User, UserQuery,
+    AccessChange, AccessKind, Group, GroupKind, GroupLevel, GroupQuery, Membership, OrgNode, User,
+    UserQuery,
 };
 use crate::page::{Page, PageReq};
 use crate::store::{StoreTx, TenantScope};
@@ -281,19 +282,9 @@ impl Service {
         if group.level == GroupLevel::Project {
             changes.push(AccessChange::new(AccessKind::Project, group.owner));
             if members == DeleteMembers::Remove {
-                let mut after = None;
-                loop {
-                    let rows = tx
-                        .list_memberships(id, PageReq { after, limit: 1000 })
-                        .await?;
-                    for m in &rows {
-                        if tx.remove_project_member(group.owner, m.user).await? {
-                            removed_from_project.push(m.user);
-                        }
-                    }
-                    after = rows.last().map(|m| m.user);
-                    if rows.len() < 1000 {
-                        break;
+                for user in all_members(tx.as_mut(), id).await? {
+                    if tx.remove_project_member(group.owner, user).await? {
+                        removed_from_project.push(user);
                     }
                 }
             }
@@ -524,58 +515,8 @@ impl Service {
                 ),
             ));
         }
-        let carried = self.grants_of_subject(tx, group.id).await?;
+        let carried = grants_of_subject(tx, group.id).await?;
         self.require_holds_all(ctx, &carried)
-    }
-
-    /// Every grant given to `subject`.
-    pub(super) async fn grants_of_subject(
-        &self,
-        tx: &mut dyn StoreTx,
-        subject: Id,
-    ) -> CoreResult<Vec<Grant>> {
-        let query = GrantQuery {
-            subject: Some(subject),
-            ..GrantQuery::default()
-        };
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let rows = tx
-                .list_grants(TenantScope::All, &query, PageReq { after, limit: 1000 })
-                .await?;
-            after = rows.last().map(|g| g.id);
-            let done = rows.len() < 1000;
-            out.extend(rows);
-            if done {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// Every group of a project: its project-level groups and the org-level groups attached.
-    pub(super) async fn groups_of_project(
-        &self,
-        tx: &mut dyn StoreTx,
-        project: Id,
-    ) -> CoreResult<Vec<Id>> {
-        let mut groups = tx.attached_groups(project).await?;
-        let query = GroupQuery {
-            owner: Some(project),
-            ..GroupQuery::default()
-        };
-        let mut after = None;
-        loop {
-            let rows = tx
-                .list_groups(TenantScope::All, &query, PageReq { after, limit: 1000 })
-                .await?;
-            after = rows.last().map(|g| g.id);
-            let done = rows.len() < 1000;
-            groups.extend(rows.iter().map(|g| g.id));
-            if done {
-                return Ok(groups);
-            }
-        }
     }
 
     /// Writes membership `m` of `group` and makes the user a member of every project the group
@@ -599,7 +540,7 @@ impl Service {
             if !project.exclusive {
                 continue;
             }
-            for other in self.groups_of_project(tx, *p).await? {
+            for other in groups_of_project(tx, *p).await? {
                 if other != group.id && tx.get_membership(other, m.user).await?.is_some() {
                     let name = tx
                         .get_group(TenantScope::All, other)

@@ -5,6 +5,7 @@ use super::authorize::Visible;
 use super::{audit, check_version, unique_as, Ctx, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, Timestamp};
+use crate::lists::{all_members, groups_of_project};
 use crate::model::{
     AccessChange, AccessKind, GroupLevel, OwnedQuery, Project, ResourceQuery, User,
 };
@@ -192,7 +193,7 @@ impl Service {
             let p = self.visible_project(tx.as_mut(), ctx, id).await?;
             self.require(ctx, "project", "delete", p.id)?;
             check_version(expected_version, p.version)?;
-            let own_groups = self.groups_of_project(tx.as_mut(), id).await?.len()
+            let own_groups = groups_of_project(tx.as_mut(), id).await?.len()
                 > tx.attached_groups(id).await?.len();
             let resources = ResourceQuery {
                 owner: Some(id),
@@ -257,7 +258,7 @@ impl Service {
         }
         let members = all_members(tx.as_mut(), g.id).await?;
         if p.exclusive {
-            let others = self.groups_of_project(tx.as_mut(), p.id).await?;
+            let others = groups_of_project(tx.as_mut(), p.id).await?;
             for other in others.iter().filter(|o| **o != g.id) {
                 for u in &members {
                     if tx.get_membership(*other, *u).await?.is_some() {
@@ -312,7 +313,7 @@ impl Service {
             for grant in tx.delete_grants_between(group, p.id).await? {
                 changes.push(AccessChange::new(AccessKind::Grant, grant));
             }
-            let remaining = self.groups_of_project(tx.as_mut(), p.id).await?;
+            let remaining = groups_of_project(tx.as_mut(), p.id).await?;
             let mut removed = 0;
             for u in all_members(tx.as_mut(), group).await? {
                 let mut elsewhere = false;
@@ -406,7 +407,7 @@ impl Service {
                 return Err(CoreError::not_found("project member"));
             }
             let attached = tx.attached_groups(p.id).await?;
-            for g in self.groups_of_project(tx.as_mut(), p.id).await? {
+            for g in groups_of_project(tx.as_mut(), p.id).await? {
                 if !attached.contains(&g) {
                     tx.delete_membership(g, user).await?;
                 }
@@ -429,7 +430,7 @@ impl Service {
     /// Refuses while some user is in two of the project's groups.
     async fn refuse_shared_members(&self, tx: &mut dyn StoreTx, p: &Project) -> CoreResult<()> {
         let mut seen: HashMap<Id, Id> = HashMap::new();
-        for g in self.groups_of_project(tx, p.id).await? {
+        for g in groups_of_project(tx, p.id).await? {
             for u in all_members(tx, g).await? {
                 if let Some(first) = seen.insert(u, g) {
                     let name = group_name(tx, first).await?;
@@ -450,23 +451,6 @@ impl Service {
             .await?
             .filter(|p| self.may(ctx, "project", "read", p.id))
             .ok_or_else(|| CoreError::not_found("project"))
-    }
-}
-
-/// Every explicit member of a group.
-pub(super) async fn all_members(tx: &mut dyn StoreTx, group: Id) -> CoreResult<Vec<Id>> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let rows = tx
-            .list_memberships(group, PageReq { after, limit: 1000 })
-            .await?;
-        after = rows.last().map(|m| m.user);
-        let done = rows.len() < 1000;
-        out.extend(rows.iter().map(|m| m.user));
-        if done {
-            return Ok(out);
-        }
     }
 }
 
