@@ -6,7 +6,7 @@
 //! it. Inactive and unknown users, and unknown targets, are denied. In an exclusive project, a
 //! user who is in one of the project's groups has their own grants inside the project ignored.
 
-use super::index::{find_scope, AccessIndex, GrantEntry, Micros};
+use super::index::{find_scope, AccessIndex, GrantEntry, Micros, UserEntry};
 use super::permission::Permission;
 use crate::ids::Id;
 use crate::model::{Effect, OrgKind};
@@ -237,6 +237,23 @@ impl AccessIndex {
         }
     }
 
+    /// Who a user's grants may be given to, at `at`: the user first, then the groups of their
+    /// memberships in force, then their tenant's `All` group.
+    fn subjects(&self, user: Id, u: &UserEntry, at: Micros) -> SmallVec<[Id; 8]> {
+        let mut subjects: SmallVec<[Id; 8]> = SmallVec::new();
+        subjects.push(user);
+        subjects.extend(
+            u.groups
+                .iter()
+                .filter(|(_, w)| w.holds(at))
+                .map(|(g, _)| *g),
+        );
+        if let Some(all) = self.all_groups.get(&u.tenant) {
+            subjects.push(*all);
+        }
+        subjects
+    }
+
     /// The decision itself; fills `trace` when asked to explain.
     fn decide(
         &self,
@@ -263,16 +280,7 @@ impl AccessIndex {
             return deny(trace, DenyReason::UnknownTarget);
         };
 
-        let mut subjects: SmallVec<[Id; 8]> = SmallVec::new();
-        subjects.push(user);
-        for (g, w) in &u.groups {
-            if w.holds(at) {
-                subjects.push(*g);
-            }
-        }
-        if let Some(all) = self.all_groups.get(&u.tenant) {
-            subjects.push(*all);
-        }
+        let subjects = self.subjects(user, u, at);
         let groups = &subjects[1..];
 
         // An exclusive project the user is in a group of: their own grants inside it do not count.
@@ -472,20 +480,13 @@ impl AccessIndex {
         let Some(u) = self.users.get(&user) else {
             return Vec::new();
         };
-        let mut subjects: Vec<(Id, Option<Id>)> = vec![(user, None)];
-        for (g, w) in &u.groups {
-            if w.holds(at) {
-                subjects.push((*g, Some(*g)));
-            }
-        }
-        if let Some(all) = self.all_groups.get(&u.tenant) {
-            subjects.push((*all, Some(*all)));
-        }
-        let groups: Vec<Id> = subjects.iter().filter_map(|s| s.1).collect();
+        let subjects = self.subjects(user, u, at);
+        let groups = &subjects[1..];
         let mut out = Vec::new();
-        for (subject, via) in &subjects {
+        for (i, subject) in subjects.iter().enumerate() {
+            let via = (i > 0).then_some(*subject);
             for at_scope in self.by_subject.get(subject).into_iter().flatten() {
-                if via.is_none() && self.excluded_by_project(at_scope.scope, &groups) {
+                if via.is_none() && self.excluded_by_project(at_scope.scope, groups) {
                     continue;
                 }
                 for g in &at_scope.grants {
@@ -503,7 +504,7 @@ impl AccessIndex {
                     out.push(Reaching {
                         grant: g.id,
                         effect: g.effect,
-                        via_group: *via,
+                        via_group: via,
                         role: g.role,
                         permissions,
                         scope: g.scope,
