@@ -23,12 +23,7 @@ impl Service {
     /// Whether the caller may do `rtype:action` on `target` (an object, or the org node,
     /// project or resource group it is asked about).
     pub(super) fn may(&self, ctx: &Ctx, rtype: &str, action: &str, target: Id) -> bool {
-        match ctx.actor.user {
-            None => ctx.actor.system_admin,
-            Some(user) => self
-                .access
-                .read(|ix| ix.holds(user, Wanted::new(rtype, action), target, micros(now()))),
-        }
+        self.caller_holds(ctx, Wanted::new(rtype, action), target)
     }
 
     /// Refuses unless the caller may do `rtype:action` on `target`.
@@ -50,11 +45,16 @@ impl Service {
 
     /// Whether the caller holds `p` on `target` in full (a wildcard in every part it spells).
     pub(super) fn holds(&self, ctx: &Ctx, p: &Permission, target: Id) -> bool {
+        self.caller_holds(ctx, Wanted::of(p), target)
+    }
+
+    /// The one question both ask the index; roster itself holds everything.
+    fn caller_holds(&self, ctx: &Ctx, wanted: Wanted<'_>, target: Id) -> bool {
         match ctx.actor.user {
             None => ctx.actor.system_admin,
             Some(user) => self
                 .access
-                .read(|ix| ix.holds(user, Wanted::of(p), target, micros(now()))),
+                .read(|ix| ix.holds(user, wanted, target, micros(now()))),
         }
     }
 
@@ -123,6 +123,24 @@ impl Service {
         hidden.sort();
         owners.retain(|o| hidden.binary_search(o).is_err());
         Ok(Visible::Owners(owners))
+    }
+
+    /// As [`Service::visible_owners`], for kinds that projects own too (groups, resources,
+    /// resource groups): the listed owners include the projects of the visible nodes.
+    pub(super) async fn visible_owners_or_projects(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        rtype: &str,
+    ) -> CoreResult<Visible> {
+        Ok(match self.visible_owners(tx, ctx, rtype).await? {
+            Visible::Owners(mut owners) => {
+                let projects = self.access.read(|ix| ix.projects_owned_by(&owners));
+                owners.extend(projects);
+                Visible::Owners(owners)
+            }
+            other => other,
+        })
     }
 
     /// Records `changes` in the access change log, commits, and brings this node's index up

@@ -154,13 +154,12 @@ impl Service {
         let mut tx = self.read().await?;
         let own_groups = filter.member.is_some() && filter.member == ctx.actor.user;
         if !own_groups {
-            match self.visible_owners(tx.as_mut(), ctx, "group").await? {
+            match self
+                .visible_owners_or_projects(tx.as_mut(), ctx, "group")
+                .await?
+            {
                 Visible::Everything => {}
-                Visible::Owners(mut owners) => {
-                    let projects = self.access.read(|ix| ix.projects_owned_by(&owners));
-                    owners.extend(projects);
-                    query.owner_in = Some(owners);
-                }
+                Visible::Owners(owners) => query.owner_in = Some(owners),
                 Visible::Nothing => return Ok(page.finish(Vec::new(), |g: &Group| g.id)),
             }
         }

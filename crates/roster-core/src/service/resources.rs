@@ -252,13 +252,12 @@ impl Service {
             name_prefix: validate::prefix(filter.q.as_deref())?,
             ..ResourceQuery::default()
         };
-        match self.visible_owners(tx.as_mut(), ctx, "resource").await? {
+        match self
+            .visible_owners_or_projects(tx.as_mut(), ctx, "resource")
+            .await?
+        {
             Visible::Everything => {}
-            Visible::Owners(mut owners) => {
-                let projects = self.access.read(|ix| ix.projects_owned_by(&owners));
-                owners.extend(projects);
-                query.owner_in = Some(owners);
-            }
+            Visible::Owners(owners) => query.owner_in = Some(owners),
             Visible::Nothing => return Ok(page.finish(Vec::new(), |r: &Resource| r.id)),
         }
         let rows = tx
@@ -407,15 +406,11 @@ impl Service {
             ..OwnedQuery::default()
         };
         match self
-            .visible_owners(tx.as_mut(), ctx, "resource-group")
+            .visible_owners_or_projects(tx.as_mut(), ctx, "resource-group")
             .await?
         {
             Visible::Everything => {}
-            Visible::Owners(mut owners) => {
-                let projects = self.access.read(|ix| ix.projects_owned_by(&owners));
-                owners.extend(projects);
-                query.owner_in = Some(owners);
-            }
+            Visible::Owners(owners) => query.owner_in = Some(owners),
             Visible::Nothing => return Ok(page.finish(Vec::new(), |g: &ResourceGroup| g.id)),
         }
         let rows = tx
