@@ -5,8 +5,8 @@ use super::{audit, check_version, Ctx, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id};
 use crate::model::{
-    AccessChange, AccessKind, GroupKind, Membership, OrgNode, TokenKind, User, UserKind, UserQuery,
-    UserStatus,
+    AccessChange, AccessKind, Group, GroupKind, Membership, OrgNode, TokenKind, User, UserKind,
+    UserQuery, UserStatus,
 };
 use crate::page::{Page, PageReq};
 use crate::store::{StoreTx, TenantScope};
@@ -145,7 +145,8 @@ impl Service {
         if tx.get_user_by_login(&login).await?.is_some() {
             return Err(login_taken(&login));
         }
-        self.check_groups_for(tx.as_mut(), ctx, &owner, &groups)
+        let checked = self
+            .check_groups_for(tx.as_mut(), ctx, &owner, &groups)
             .await?;
         let status = if !input.enabled {
             UserStatus::Disabled
@@ -179,20 +180,16 @@ impl Service {
                 other => other.into(),
             })?;
         let mut projects = Vec::new();
-        for g in &groups {
-            let group = tx
-                .get_group(TenantScope::All, *g)
-                .await?
-                .ok_or_else(|| CoreError::not_found("group"))?;
+        for group in &checked {
             let membership = Membership {
-                group: *g,
+                group: group.id,
                 user: user.id,
                 tenant: user.tenant,
                 valid_from: None,
                 valid_until: None,
                 created_at: at,
             };
-            projects.extend(self.join_group(tx.as_mut(), &group, &membership).await?);
+            projects.extend(self.join_group(tx.as_mut(), group, &membership).await?);
         }
         audit(
             tx.as_mut(),
@@ -502,14 +499,15 @@ impl Service {
     }
 
     /// Checks that a user owned by `owner` may join each of `groups`, and that the caller may
-    /// add them.
+    /// add them; the groups, as read.
     pub(super) async fn check_groups_for(
         &self,
         tx: &mut dyn StoreTx,
         ctx: &Ctx,
         owner: &OrgNode,
         groups: &[Id],
-    ) -> CoreResult<()> {
+    ) -> CoreResult<Vec<Group>> {
+        let mut checked = Vec::with_capacity(groups.len());
         for g in groups {
             let group = tx
                 .get_group(ctx.actor.scope(), *g)
@@ -523,7 +521,8 @@ impl Service {
                     )
                 })?;
             self.check_member_allowed(tx, ctx, &group, owner).await?;
+            checked.push(group);
         }
-        Ok(())
+        Ok(checked)
     }
 }
