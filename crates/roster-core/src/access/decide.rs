@@ -570,11 +570,11 @@ impl AccessIndex {
             .collect()
     }
 
-    /// A role's permissions, canonically spelled (empty for an unknown role).
-    pub fn role_permissions(&self, role: Id) -> Vec<String> {
+    /// A role's permissions, as the index holds them (empty for an unknown role).
+    pub fn role_permissions(&self, role: Id) -> Vec<Permission> {
         self.roles
             .get(&role)
-            .map(|r| r.permissions.iter().map(|p| p.to_string()).collect())
+            .map(|r| r.permissions.to_vec())
             .unwrap_or_default()
     }
 

@@ -74,14 +74,14 @@ impl Service {
 
     /// The permissions a grant gives: its role's, or its inline ones.
     pub(super) fn permissions_of(&self, g: &Grant) -> Vec<Permission> {
-        let spelled: Vec<String> = match g.role {
+        match g.role {
             Some(role) => self.access.read(|ix| ix.role_permissions(role)),
-            None => g.permissions.clone(),
-        };
-        spelled
-            .iter()
-            .filter_map(|p| Permission::parse(p).ok())
-            .collect()
+            None => g
+                .permissions
+                .iter()
+                .filter_map(|p| Permission::parse(p).ok())
+                .collect(),
+        }
     }
 
     /// The owners whose rows of `rtype` the caller may list, within `tx`'s tenant scope.
