@@ -50,12 +50,12 @@ fn form(token: &str, error: Option<&str>) -> Html<String> {
     page(
         "Create your password",
         &format!(
-            "<p>Choose a password of at least {} characters.</p>{error}\
+            "<p>Choose a password of at least {} characters that is not easy to guess.</p>{error}\
              <form method=\"post\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
              <p><label>Password <input type=\"password\" name=\"password\" autocomplete=\"new-password\" required></label></p>\
              <p><label>Confirm password <input type=\"password\" name=\"confirm\" autocomplete=\"new-password\" required></label></p>\
              <p><button type=\"submit\">Create password</button></p></form>",
-            roster_core::validate::MIN_PASSWORD,
+            roster_core::policy::DEFAULT_MIN_PASSWORD,
             escape(token)
         ),
     )

@@ -78,6 +78,8 @@ macro_rules! conformance_tests {
             access_snapshot_contents,
             access_consistency_problems_found,
             second_factors_round_trip,
+            settings_round_trip,
+            email_factors_round_trip,
         );
     };
     (@each $make:expr; $($name:ident),+ $(,)?) => {
@@ -3915,5 +3917,95 @@ pub async fn second_factors_round_trip(store: &dyn Store) {
     tx.delete_user(u.id).await.unwrap();
     assert_eq!(tx.get_totp(u.id).await.unwrap(), None);
     assert_eq!(tx.recovery_codes_left(u.id).await.unwrap(), 0);
+    commit(tx).await;
+}
+
+fn setting(scope: Id, name: &str, value: &str) -> Setting {
+    Setting {
+        scope,
+        name: name.into(),
+        value: value.into(),
+        updated_at: now(),
+    }
+}
+
+/// Settings documents: stored per org node and name, replaced in place, listed in key order,
+/// and gone with their node.
+pub async fn settings_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let smtp = setting(SYSTEM_NODE_ID, "smtp", r#"{"host":"mail.example"}"#);
+    let policy_a = setting(w.a.id, "policy", r#"{"password_min_length":14}"#);
+    let policy_c = setting(w.customer.id, "policy", r#"{"password_min_length":16}"#);
+    let mut tx = write(store).await;
+    for s in [&smtp, &policy_a, &policy_c] {
+        tx.put_setting(s).await.unwrap();
+    }
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    assert_eq!(
+        tx.get_setting(w.a.id, "policy").await.unwrap(),
+        Some(policy_a.clone())
+    );
+    assert_eq!(tx.get_setting(w.b.id, "policy").await.unwrap(), None);
+    assert_eq!(
+        tx.get_setting(SYSTEM_NODE_ID, "policy").await.unwrap(),
+        None,
+        "names are per scope"
+    );
+    let replaced = setting(w.a.id, "policy", r#"{"password_min_length":20}"#);
+    tx.put_setting(&replaced).await.unwrap();
+    assert_eq!(
+        tx.get_setting(w.a.id, "policy").await.unwrap(),
+        Some(replaced.clone())
+    );
+    let mut expected = vec![smtp.clone(), replaced.clone(), policy_c.clone()];
+    expected.sort_by(|x, y| (x.scope, &x.name).cmp(&(y.scope, &y.name)));
+    assert_eq!(tx.list_all_settings().await.unwrap(), expected);
+    assert!(tx.delete_setting(SYSTEM_NODE_ID, "smtp").await.unwrap());
+    assert!(!tx.delete_setting(SYSTEM_NODE_ID, "smtp").await.unwrap());
+    tx.delete_org_node(w.customer.id).await.unwrap();
+    assert_eq!(
+        tx.get_setting(w.customer.id, "policy").await.unwrap(),
+        None,
+        "settings go with their node"
+    );
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.list_all_settings().await.unwrap(), vec![replaced]);
+}
+
+/// Email codes as a second factor: on, off, listed in user order, gone with the user.
+pub async fn email_factors_round_trip(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "mailed");
+    let v = user_of(&w.b, "also-mailed");
+    let other = user_of(&w.a, "not-mailed");
+    add_users(store, &[&u, &v, &other]).await;
+    let at = crate::ids::now();
+    let mut tx = write(store).await;
+    tx.put_email_factor(u.id, at).await.unwrap();
+    tx.put_email_factor(u.id, later(5)).await.unwrap();
+    tx.put_email_factor(v.id, at).await.unwrap();
+    commit(tx).await;
+
+    let mut tx = write(store).await;
+    assert!(tx.has_email_factor(u.id).await.unwrap());
+    assert!(!tx.has_email_factor(other.id).await.unwrap());
+    let mut expected = vec![(u.id, at), (v.id, at)];
+    expected.sort();
+    let all = tx.list_email_factors(None, 10).await.unwrap();
+    assert_eq!(all, expected, "turning it on again keeps the first time");
+    let rest = tx
+        .list_email_factors(Some(expected[0].0), 10)
+        .await
+        .unwrap();
+    assert_eq!(rest, expected[1..].to_vec(), "pages continue after a user");
+    assert!(tx.delete_email_factor(v.id).await.unwrap());
+    assert!(!tx.delete_email_factor(v.id).await.unwrap());
+    assert!(!tx.has_email_factor(v.id).await.unwrap());
+    tx.delete_user(u.id).await.unwrap();
+    assert!(tx.list_email_factors(None, 10).await.unwrap().is_empty());
     commit(tx).await;
 }

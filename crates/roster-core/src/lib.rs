@@ -12,6 +12,7 @@ pub mod mail;
 pub mod model;
 pub mod page;
 pub mod password;
+pub mod policy;
 pub mod secret;
 pub mod service;
 pub mod store;

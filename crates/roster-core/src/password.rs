@@ -94,7 +94,7 @@ impl PasswordHasher {
     /// the answer takes as long as for a real account. A password far longer than any that
     /// can be set never matches, and costs one ordinary hash rather than one of its length.
     pub async fn verify(&self, password: &str, phc: Option<String>) -> CoreResult<bool> {
-        let too_long = password.len() > crate::validate::MAX_PASSWORD * 4;
+        let too_long = password.len() > crate::policy::MAX_PASSWORD * 4;
         let password = if too_long {
             String::new()
         } else {

@@ -413,6 +413,31 @@ pub trait StoreTx: Send {
         limit: u32,
     ) -> StoreResult<Vec<(TotpFactor, Vec<[u8; 32]>)>>;
 
+    // --- email as a second factor ---
+    /// Turns on email codes as the user's second factor.
+    async fn put_email_factor(&mut self, user: Id, at: Timestamp) -> StoreResult<()>;
+    /// Whether the user receives email codes as a second factor.
+    async fn has_email_factor(&mut self, user: Id) -> StoreResult<bool>;
+    /// Turns email codes off for the user; whether they were on.
+    async fn delete_email_factor(&mut self, user: Id) -> StoreResult<bool>;
+    /// A page of the users with email codes on, with when they turned them on, ordered by
+    /// user id and continuing after `after` (copying an install).
+    async fn list_email_factors(
+        &mut self,
+        after: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<(Id, Timestamp)>>;
+
+    // --- settings ---
+    /// The settings document `name` of an org node (the system root for install-wide ones).
+    async fn get_setting(&mut self, scope: Id, name: &str) -> StoreResult<Option<Setting>>;
+    /// Stores a settings document, replacing the one of the same scope and name.
+    async fn put_setting(&mut self, setting: &Setting) -> StoreResult<()>;
+    /// Removes a settings document; whether there was one.
+    async fn delete_setting(&mut self, scope: Id, name: &str) -> StoreResult<bool>;
+    /// Every settings document of the install, ordered by scope and name (copying an install).
+    async fn list_all_settings(&mut self) -> StoreResult<Vec<Setting>>;
+
     // --- whole install (copying a database) ---
     /// How many rows of each kind the store holds, in every tenant.
     async fn row_counts(&mut self) -> StoreResult<RowCounts>;

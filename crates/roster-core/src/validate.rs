@@ -13,10 +13,6 @@ pub const MAX_NAME: usize = 100;
 pub const MAX_DESCRIPTION: usize = 1000;
 /// Longest phone number.
 pub const MAX_PHONE: usize = 32;
-/// Shortest password accepted.
-pub const MIN_PASSWORD: usize = 12;
-/// Longest password accepted, in characters.
-pub const MAX_PASSWORD: usize = 256;
 
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
@@ -174,40 +170,6 @@ pub fn phone(value: Option<&str>) -> CoreResult<Option<String>> {
     Ok(Some(v.to_string()))
 }
 
-/// A new password: `MIN_PASSWORD..=MAX_PASSWORD` characters, no NUL, not the login.
-pub fn new_password(value: &str, login: &str) -> CoreResult<()> {
-    let n = value.chars().count();
-    if n < MIN_PASSWORD {
-        return Err(CoreError::invalid(
-            "password_too_short",
-            "password",
-            format!("password must be at least {MIN_PASSWORD} characters"),
-        ));
-    }
-    if n > MAX_PASSWORD {
-        return Err(CoreError::invalid(
-            "password_too_long",
-            "password",
-            format!("password must be at most {MAX_PASSWORD} characters"),
-        ));
-    }
-    if value.contains('\0') {
-        return Err(CoreError::invalid(
-            "invalid_characters",
-            "password",
-            "password must not contain NUL characters",
-        ));
-    }
-    if value.to_lowercase() == login.to_lowercase() {
-        return Err(CoreError::invalid(
-            "password_is_login",
-            "password",
-            "password must not be the login",
-        ));
-    }
-    Ok(())
-}
-
 /// A search prefix, lower-cased; empty means none.
 pub fn prefix(value: Option<&str>) -> CoreResult<Option<String>> {
     match value.map(str::trim) {
@@ -256,15 +218,6 @@ mod tests {
         assert!(name("name", "  ").is_err());
         assert_eq!(name("name", " Acme ").unwrap(), "Acme");
         assert!(name("name", "a\u{0}b").is_err());
-    }
-
-    #[test]
-    fn passwords() {
-        assert!(new_password("long enough secret", "ann").is_ok());
-        assert!(new_password("short", "ann").is_err());
-        assert!(new_password(&"x".repeat(MAX_PASSWORD + 1), "ann").is_err());
-        assert!(new_password("with\0nul character", "ann").is_err());
-        assert!(new_password("AnnTheLongLogin", "annthelonglogin").is_err());
     }
 
     #[test]

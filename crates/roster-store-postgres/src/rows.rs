@@ -371,6 +371,21 @@ pub(crate) fn totp_factor(row: &PgRow) -> StoreResult<TotpFactor> {
     })
 }
 
+/// A settings document.
+pub(crate) fn setting(row: &PgRow) -> StoreResult<Setting> {
+    Ok(Setting {
+        scope: id_at(row, "scope_id")?,
+        name: get(row, "name")?,
+        value: get(row, "value")?,
+        updated_at: time_at(row, "updated_at")?,
+    })
+}
+
+/// A user with email codes on, and since when.
+pub(crate) fn email_factor(row: &PgRow) -> StoreResult<(Id, Timestamp)> {
+    Ok((id_at(row, "user_id")?, time_at(row, "created_at")?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,8 @@
 
 use crate::error::db_err;
 use crate::{
-    audit, changes, factors, grants, groups, org, projects, resources, snapshot, throttle, tokens,
-    users, verify,
+    audit, changes, factors, grants, groups, org, projects, resources, settings, snapshot,
+    throttle, tokens, users, verify,
 };
 use async_trait::async_trait;
 use roster_core::model::*;
@@ -198,6 +198,36 @@ impl StoreTx for PgTx {
         limit: u32,
     ) -> StoreResult<Vec<(TotpFactor, Vec<[u8; 32]>)>> {
         factors::list_all(&mut self.tx, after, limit).await
+    }
+
+    async fn put_email_factor(&mut self, user: Id, at: Timestamp) -> StoreResult<()> {
+        settings::put_email_factor(&mut self.tx, user, at).await
+    }
+    async fn has_email_factor(&mut self, user: Id) -> StoreResult<bool> {
+        settings::has_email_factor(&mut self.tx, user).await
+    }
+    async fn delete_email_factor(&mut self, user: Id) -> StoreResult<bool> {
+        settings::delete_email_factor(&mut self.tx, user).await
+    }
+    async fn list_email_factors(
+        &mut self,
+        after: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<(Id, Timestamp)>> {
+        settings::list_email_factors(&mut self.tx, after, limit).await
+    }
+
+    async fn get_setting(&mut self, scope: Id, name: &str) -> StoreResult<Option<Setting>> {
+        settings::get(&mut self.tx, scope, name).await
+    }
+    async fn put_setting(&mut self, setting: &Setting) -> StoreResult<()> {
+        settings::put(&mut self.tx, setting).await
+    }
+    async fn delete_setting(&mut self, scope: Id, name: &str) -> StoreResult<bool> {
+        settings::delete(&mut self.tx, scope, name).await
+    }
+    async fn list_all_settings(&mut self) -> StoreResult<Vec<Setting>> {
+        settings::list_all(&mut self.tx).await
     }
 
     async fn count_login_attempt(

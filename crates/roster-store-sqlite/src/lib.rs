@@ -16,6 +16,7 @@ mod org;
 mod projects;
 mod resources;
 mod rows;
+mod settings;
 mod snapshot;
 mod throttle;
 mod tokens;

@@ -378,6 +378,21 @@ pub(crate) fn totp_factor(row: &SqliteRow) -> StoreResult<TotpFactor> {
     })
 }
 
+/// A settings document.
+pub(crate) fn setting(row: &SqliteRow) -> StoreResult<Setting> {
+    Ok(Setting {
+        scope: id_at(row, "scope_id")?,
+        name: get(row, "name")?,
+        value: get(row, "value")?,
+        updated_at: time_at(row, "updated_at")?,
+    })
+}
+
+/// A user with email codes on, and since when.
+pub(crate) fn email_factor(row: &SqliteRow) -> StoreResult<(Id, Timestamp)> {
+    Ok((id_at(row, "user_id")?, time_at(row, "created_at")?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

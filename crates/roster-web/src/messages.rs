@@ -1,7 +1,6 @@
 //! What the console tells people when a service call fails: the API's error codes in plain
 //! words, placed next to the form field at fault when there is one.
 
-use roster_core::validate::MIN_PASSWORD;
 use roster_core::CoreError;
 
 /// Errors to show on a form: one message per field, and one for the form as a whole.
@@ -117,13 +116,18 @@ pub fn plain(e: &CoreError) -> String {
                 .into()
         }
     };
-    let words = match code {
+    match code {
         "required" => "Fill this in.".to_string(),
         "invalid_login" => "A username cannot contain spaces.".into(),
         "invalid_email" => "This is not an email address (like name@example.com).".into(),
         "invalid_phone" => "A phone number holds only digits, spaces and + - ( ) .".into(),
-        "password_too_short" => format!("Use at least {MIN_PASSWORD} characters."),
+        "password_too_short" | "password_needs_character_classes" => sentence(&e.to_string()),
         "password_is_login" => "The password must not be the username.".into(),
+        "password_is_personal" => "The password must not be your email address or name.".into(),
+        "password_too_common" => "This password is too easy to guess: it is a common \
+                                  password, or built from common words, names, dates or \
+                                  keyboard patterns. Choose a longer, less predictable one."
+            .into(),
         "password_unchanged" => "Choose a password different from the current one.".into(),
         "wrong_password" => "The current password is wrong.".into(),
         "login_taken" => "This username is taken. Choose another one.".into(),
@@ -148,8 +152,7 @@ pub fn plain(e: &CoreError) -> String {
             .into(),
         "no_email" => "The user has no email address to send the link to.".into(),
         _ => sentence(&e.to_string()),
-    };
-    words
+    }
 }
 
 /// A service message as a sentence: capital first letter, final full stop.

@@ -205,13 +205,20 @@ impl Config {
                 bail!("smtp_url is set, so smtp_from (ROSTER_SMTP_FROM) is needed too")
             }
             (None, Some(_)) => bail!("smtp_from is set but smtp_url (ROSTER_SMTP_URL) is not"),
-            _ => {}
+            (Some(u), Some(f)) => {
+                crate::mail::settings_from_url(u, f)?;
+            }
+            (None, None) => {}
         }
         if let Err(e) = roster_core::validate::login(&self.admin_login) {
             bail!("admin_login: {e}");
         }
         if let Some(p) = &self.admin_password {
-            if let Err(e) = roster_core::validate::new_password(p, &self.admin_login) {
+            let personal = roster_core::policy::PersonalWords {
+                login: &self.admin_login,
+                ..Default::default()
+            };
+            if let Err(e) = roster_core::policy::Policy::default().check_password(p, &personal) {
                 bail!("admin_password (ROSTER_ADMIN_PASSWORD): {e}");
             }
         }

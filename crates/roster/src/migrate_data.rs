@@ -231,6 +231,7 @@ async fn copy(src: &mut dyn StoreTx, target: &dyn Store, totals: &RowCounts) -> 
 
     copy_access(src, target).await?;
     copy_second_factors(src, target).await?;
+    copy_settings(src, target).await?;
 
     let mut progress = Progress::new("tokens", totals.tokens);
     let mut after = None;
@@ -355,7 +356,8 @@ async fn copy_access(src: &mut dyn StoreTx, target: &dyn Store) -> Result<()> {
     Ok(())
 }
 
-/// Copies every TOTP authenticator with its recovery codes (their hashes).
+/// Copies every TOTP authenticator with its recovery codes (their hashes), and who has
+/// email codes on.
 async fn copy_second_factors(src: &mut dyn StoreTx, target: &dyn Store) -> Result<()> {
     let mut all = Vec::new();
     loop {
@@ -377,6 +379,42 @@ async fn copy_second_factors(src: &mut dyn StoreTx, target: &dyn Store) -> Resul
         tx.commit().await?;
         progress.add(chunk.len());
     }
+    progress.finish();
+
+    let mut mailed = Vec::new();
+    loop {
+        let rows = src
+            .list_email_factors(mailed.last().map(|(u, _)| *u), BATCH)
+            .await?;
+        let done = rows.len() < BATCH as usize;
+        mailed.extend(rows);
+        if done {
+            break;
+        }
+    }
+    let mut progress = Progress::new("email codes", mailed.len() as u64);
+    for chunk in mailed.chunks(BATCH as usize) {
+        let mut tx = target.write().await?;
+        for (user, at) in chunk {
+            tx.put_email_factor(*user, *at).await?;
+        }
+        tx.commit().await?;
+        progress.add(chunk.len());
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// Copies every settings document (outgoing email, policies).
+async fn copy_settings(src: &mut dyn StoreTx, target: &dyn Store) -> Result<()> {
+    let all = src.list_all_settings().await?;
+    let mut progress = Progress::new("settings", all.len() as u64);
+    let mut tx = target.write().await?;
+    for setting in &all {
+        tx.put_setting(setting).await?;
+    }
+    tx.commit().await?;
+    progress.add(all.len());
     progress.finish();
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `roster serve` and `roster verify`.
 
 use crate::config::Config;
-use crate::mail::SmtpMailer;
+use crate::mail::{settings_from_url, SmtpTransport};
 use crate::store_open;
 use anyhow::{Context, Result};
 use roster_api::{app, AppState};
@@ -40,11 +40,15 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
         impersonation_ttl: chrono::Duration::minutes(config.impersonation_minutes),
         ..ServiceSettings::default()
     };
-    let mut service = Service::new(store.into_store(), PasswordHasher::default(), settings);
-    if let (Some(url), Some(from)) = (&config.smtp_url, &config.smtp_from) {
-        service = service.with_mailer(Arc::new(SmtpMailer::new(url, from)?));
+    let configured_smtp = match (&config.smtp_url, &config.smtp_from) {
+        (Some(url), Some(from)) => Some(settings_from_url(url, from)?),
+        _ => None,
+    };
+    if configured_smtp.is_some() {
         tracing::info!("outgoing email configured");
     }
+    let service = Service::new(store.into_store(), PasswordHasher::default(), settings)
+        .with_mail(Arc::new(SmtpTransport), configured_smtp);
     let boot = service
         .bootstrap(&config.admin_login, config.admin_password.as_deref())
         .await

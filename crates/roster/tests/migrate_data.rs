@@ -108,6 +108,7 @@ struct Snapshot {
     members: Value,
     group: String,
     audit: BTreeSet<String>,
+    policy: Value,
 }
 
 const LOGINS: [&str; 3] = ["alice", "bob", "carol"];
@@ -118,6 +119,14 @@ const LOGINS: [&str; 3] = ["alice", "bob", "carol"];
 async fn populate(s: &Server) -> Snapshot {
     let sys = s.admin().await;
     let (tenant, tenant_admin) = s.tenant_with_admin(&sys, "Acme").await;
+    let r = s
+        .patch(
+            &format!("/api/v1/tenants/{tenant}/policy"),
+            &tenant_admin,
+            json!({"password_min_length": 15, "password_character_classes": 2}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = s
         .post(
             "/api/v1/customers",
@@ -201,7 +210,10 @@ async fn snapshot(s: &Server, sys: &str, api_token: String, group: String) -> Sn
         r.body
     };
     let audit = get("/api/v1/audit?limit=1000".into()).await;
+    let tenants = get("/api/v1/tenants".into()).await;
+    let tenant = tenants["items"][0]["id"].as_str().unwrap().to_string();
     Snapshot {
+        policy: get(format!("/api/v1/tenants/{tenant}/policy")).await,
         api_token,
         users: get("/api/v1/users?limit=1000".into()).await,
         groups: get("/api/v1/groups?limit=1000".into()).await,
@@ -255,6 +267,8 @@ async fn check(s: &Server, before: &Snapshot) {
     assert_eq!(now.groups, before.groups);
     assert_eq!(now.customers, before.customers);
     assert_eq!(now.members, before.members);
+    assert_eq!(now.policy, before.policy);
+    assert_eq!(before.policy["password_min_length"], 15);
     assert_eq!(before.members["items"].as_array().unwrap().len(), 2);
     let missing: Vec<_> = before.audit.difference(&now.audit).collect();
     assert!(missing.is_empty(), "audit events lost: {missing:?}");

@@ -12,7 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 mod access;
+mod settings;
 pub use access::*;
+pub use settings::*;
 
 /// One page of a list, with the cursor for the next page (absent on the last).
 #[derive(Debug, Serialize, ToSchema)]

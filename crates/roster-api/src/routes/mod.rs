@@ -126,6 +126,19 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::change_password))
         .routes(routes!(audit::list_audit))
         .routes(routes!(settings::smtp_test))
+        .routes(routes!(
+            settings::get_smtp,
+            settings::put_smtp,
+            settings::delete_smtp
+        ))
+        .routes(routes!(
+            settings::get_install_policy,
+            settings::patch_install_policy
+        ))
+        .routes(routes!(
+            settings::get_tenant_policy,
+            settings::patch_tenant_policy
+        ))
         .routes(routes!(sessions::my_sessions))
         .routes(routes!(sessions::end_my_session))
         .routes(routes!(

@@ -6,6 +6,7 @@ mod audit;
 mod factor;
 mod group;
 mod org;
+mod setting;
 mod token;
 mod user;
 
@@ -17,6 +18,7 @@ pub use audit::{AuditEvent, AuditQuery};
 pub use factor::TotpFactor;
 pub use group::{Group, GroupKind, GroupLevel, GroupQuery, Membership};
 pub use org::{OrgKind, OrgNode, OrgQuery};
+pub use setting::Setting;
 pub use token::{TokenKind, TokenRecord};
 pub use user::{User, UserKind, UserQuery, UserStatus};
 

@@ -18,6 +18,16 @@ string_enum!(
         Impersonation = "impersonation",
         /// A login whose password was right and which still needs its second factor.
         Mfa = "mfa",
+        /// A one-time link to choose a new password ("forgot password").
+        PasswordReset = "password_reset",
+        /// A one-time link that proves the user reads their email address.
+        EmailVerification = "email_verification",
+        /// A code emailed as the second factor of one login; stored as the hash of the
+        /// login's second-factor step and the code.
+        EmailCode = "email_code",
+        /// A login whose password was right, of a user who must set up a second factor
+        /// first: it may only enrol one.
+        MfaEnrolment = "mfa_enrolment",
     }
 );
 

@@ -520,11 +520,14 @@ impl Service {
                 .await?
                 .filter(|t| t.kind == TokenKind::Activation && t.expires_at > now())
                 .ok_or_else(invalid_link)?;
-            tx.get_user(TenantScope::All, record.user)
+            let user = tx
+                .get_user(TenantScope::All, record.user)
                 .await?
-                .ok_or_else(invalid_link)?
+                .ok_or_else(invalid_link)?;
+            self.check_new_password(tx.as_mut(), user.tenant, password, (&user).into())
+                .await?;
+            user
         };
-        validate::new_password(password, &user.login)?;
         let phc = self.hasher.hash(password).await?;
         let mut tx = self.write().await?;
         let record = tx

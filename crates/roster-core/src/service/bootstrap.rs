@@ -7,6 +7,7 @@ use crate::ids::{new_id, now, SYSTEM_NODE_ID};
 use crate::model::{
     AccessChange, AccessKind, GroupKind, Membership, OrgKind, OrgNode, User, UserKind, UserStatus,
 };
+use crate::policy::{PersonalWords, Policy};
 use crate::store::TenantScope;
 use crate::validate;
 use serde_json::json;
@@ -42,7 +43,11 @@ impl Service {
         let ctx = Ctx::system();
         let login = validate::login(admin_login)?;
         if let Some(p) = admin_password {
-            validate::new_password(p, &login)?;
+            let personal = PersonalWords {
+                login: &login,
+                ..PersonalWords::default()
+            };
+            super::settings::check_off_runtime(Policy::default(), p, personal).await?;
         }
         let existing = {
             let mut tx = self.read().await?;

@@ -5,8 +5,9 @@ use super::{audit, Ctx, LoginOutcome, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{now, Id, Timestamp};
 use crate::model::{AccessChange, AccessKind, TokenKind, UserKind, UserStatus};
+use crate::policy::Policy;
+use crate::secret;
 use crate::store::TenantScope;
-use crate::validate;
 use serde_json::json;
 
 /// A fresh activation link: shown to the administrator, or emailed to the user.
@@ -49,7 +50,7 @@ impl Service {
         send: bool,
     ) -> CoreResult<ActivationLink> {
         let mailer = if send {
-            Some(self.mailer()?.clone())
+            Some(self.mail_route().await?)
         } else {
             None
         };
@@ -91,9 +92,12 @@ impl Service {
         .await?;
         tx.commit().await?;
         match (mailer, to) {
-            (Some(mailer), Some(to)) => {
-                mailer
-                    .send(super::emails::activation(&user, &to, &url, expires_at))
+            (Some((transport, smtp)), Some(to)) => {
+                transport
+                    .send(
+                        &smtp,
+                        super::emails::activation(&user, &to, &url, expires_at),
+                    )
                     .await
                     .map_err(|e| CoreError::MailFailed(e.to_string()))?;
                 Ok(ActivationLink::Sent { to, expires_at })
@@ -123,23 +127,23 @@ impl Service {
         password: &str,
         must_change: bool,
     ) -> CoreResult<()> {
-        let (target, _) = {
+        {
             let mut tx = self.read().await?;
-            let (u, owner) = self.visible_user(tx.as_mut(), ctx, user).await?;
+            let (u, _) = self.visible_user(tx.as_mut(), ctx, user).await?;
             if !self.may(ctx, "user", "update", u.id) || ctx.actor.is(u.id) {
                 return Err(CoreError::forbidden(
                     "an administrator of the owner sets other users' passwords; change your own with your current one",
                 ));
             }
-            (u, owner)
-        };
-        if target.kind != UserKind::Internal {
-            return Err(CoreError::conflict(
-                "external_user",
-                "an external user's password is held by the directory",
-            ));
+            if u.kind != UserKind::Internal {
+                return Err(CoreError::conflict(
+                    "external_user",
+                    "an external user's password is held by the directory",
+                ));
+            }
+            self.check_new_password(tx.as_mut(), u.tenant, password, (&u).into())
+                .await?;
         }
-        validate::new_password(password, &target.login)?;
         let phc = self.hasher.hash(password).await?;
         let mut tx = self.write().await?;
         let (mut u, _) = self.visible_user(tx.as_mut(), ctx, user).await?;
@@ -198,14 +202,15 @@ impl Service {
             .actor
             .user
             .ok_or_else(|| CoreError::forbidden("sign in first"))?;
-        let (user, hash) = {
+        let (user, hash, policy) = {
             let mut tx = self.read().await?;
             let u = tx
                 .get_user(TenantScope::All, id)
                 .await?
                 .ok_or_else(|| CoreError::not_found("user"))?;
             let h = tx.password_hash(id).await?;
-            (u, h)
+            let p = super::settings::policy_of(tx.as_mut(), u.tenant).await?;
+            (u, h, p)
         };
         if user.kind != UserKind::Internal {
             return Err(CoreError::conflict(
@@ -221,7 +226,6 @@ impl Service {
                 "the current password is wrong",
             ));
         }
-        validate::new_password(new, &user.login)?;
         if new == current {
             return Err(CoreError::invalid(
                 "password_unchanged",
@@ -229,6 +233,7 @@ impl Service {
                 "the new password must differ from the current one",
             ));
         }
+        super::settings::check_off_runtime(policy, new, (&user).into()).await?;
         let phc = self.hasher.hash(new).await?;
         let mut tx = self.write().await?;
         let mut u = tx
@@ -255,5 +260,30 @@ impl Service {
         let outcome = self.open_session(tx.as_mut(), u).await?;
         self.commit_access(tx, &[ended]).await?;
         Ok(outcome)
+    }
+
+    /// The password policy that applies to the account a one-time link or a restricted
+    /// sign-in token is for (activation, password reset, required change), so its page can
+    /// say what a password needs; the default policy for a token that is unknown or spent.
+    pub async fn password_policy_for_link(&self, token: &str) -> Policy {
+        const KINDS: [TokenKind; 3] = [
+            TokenKind::Activation,
+            TokenKind::PasswordReset,
+            TokenKind::PasswordChange,
+        ];
+        let found = async {
+            if !token.starts_with(secret::PREFIX) || token.len() > 128 {
+                return Ok(None);
+            }
+            let mut tx = self.read().await?;
+            let record = tx.get_token_by_hash(&secret::hash(token)).await?;
+            match record.filter(|t| KINDS.contains(&t.kind) && t.expires_at > now()) {
+                Some(t) => super::settings::policy_of(tx.as_mut(), t.tenant)
+                    .await
+                    .map(Some),
+                None => Ok::<_, CoreError>(None),
+            }
+        };
+        found.await.ok().flatten().unwrap_or_default()
     }
 }

@@ -19,6 +19,7 @@ mod resources;
 mod roles;
 mod second_factor;
 mod sessions;
+mod settings;
 mod token_cache;
 mod users;
 
@@ -34,13 +35,14 @@ pub use projects::{Attached, CreateProject, ProjectMember, UpdateProject};
 pub use resources::{CreateResource, CreateResourceGroup, ResourceFilter};
 pub use roles::{CreateRole, UpdateRole, MAX_PERMISSIONS};
 pub use second_factor::TotpEnrollment;
+pub use settings::{PolicyChange, SmtpSource, SmtpView, UpdateSmtp};
 pub use users::{CreateUser, UpdateUser, UpdatedUser, UserFilter};
 
 use crate::access::AccessEngine;
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id};
-use crate::mail::Mailer;
+use crate::mail::{MailTransport, SmtpSettings};
 use crate::model::AuditEvent;
 use crate::password::PasswordHasher;
 use crate::store::{Store, StoreError, StoreTx};
@@ -106,7 +108,8 @@ pub struct Service {
     store: Arc<dyn Store>,
     hasher: PasswordHasher,
     settings: ServiceSettings,
-    mailer: Option<Arc<dyn Mailer>>,
+    mail: Option<Arc<dyn MailTransport>>,
+    default_smtp: Option<SmtpSettings>,
     access: Arc<AccessEngine>,
     tokens: Arc<token_cache::TokenCache>,
 }
@@ -118,27 +121,23 @@ impl Service {
             store,
             hasher,
             settings,
-            mailer: None,
+            mail: None,
+            default_smtp: None,
             access: Arc::new(AccessEngine::new()),
             tokens: Arc::new(token_cache::TokenCache::default()),
         }
     }
 
-    /// The same service, sending email through `mailer`.
-    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
-        self.mailer = Some(mailer);
+    /// The same service, sending email through `transport`: with the settings a system
+    /// administrator saved, or else with `configured` (the server's configuration).
+    pub fn with_mail(
+        mut self,
+        transport: Arc<dyn MailTransport>,
+        configured: Option<SmtpSettings>,
+    ) -> Self {
+        self.mail = Some(transport);
+        self.default_smtp = configured;
         self
-    }
-
-    /// The mailer, or the refusal every email-sending choice gets while none is configured.
-    fn mailer(&self) -> CoreResult<&Arc<dyn Mailer>> {
-        self.mailer.as_ref().ok_or_else(|| {
-            CoreError::conflict(
-                "smtp_not_configured",
-                "outgoing email is not configured (ROSTER_SMTP_URL and ROSTER_SMTP_FROM); \
-                 display the link and pass it on instead",
-            )
-        })
     }
 
     /// The settings in force.

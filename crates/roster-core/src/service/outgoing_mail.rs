@@ -15,8 +15,10 @@ impl Service {
             ));
         }
         let to = validate::email(to)?;
-        let mailer = self.mailer()?.clone();
-        let result = mailer.send(super::emails::test_message(&to)).await;
+        let (transport, smtp) = self.mail_route().await?;
+        let result = transport
+            .send(&smtp, super::emails::test_message(&to))
+            .await;
         self.retrying(|| async {
             let mut tx = self.write().await?;
             let summary = json!({"to": to, "delivered": result.is_ok()});

@@ -9,6 +9,7 @@ use crate::model::{
     UserQuery, UserStatus,
 };
 use crate::page::{Page, PageReq};
+use crate::policy::PersonalWords;
 use crate::store::{StoreTx, TenantScope};
 use crate::validate;
 use serde_json::{json, Map, Value};
@@ -114,9 +115,6 @@ impl Service {
                 "an external user's password is held by the directory",
             ));
         }
-        if let Some(p) = &input.password {
-            validate::new_password(p, &login)?;
-        }
         let mut groups = input.groups.clone();
         groups.sort();
         groups.dedup();
@@ -132,6 +130,16 @@ impl Service {
             }
             self.check_groups_for(tx.as_mut(), ctx, &owner, &groups)
                 .await?;
+            if let Some(p) = &input.password {
+                let personal = PersonalWords {
+                    login: &login,
+                    email: email.as_deref(),
+                    first_name: first_name.as_deref(),
+                    last_name: last_name.as_deref(),
+                };
+                self.check_new_password(tx.as_mut(), owner.tenant, p, personal)
+                    .await?;
+            }
         }
         let hash = match &input.password {
             Some(p) => Some(self.hasher.hash(p).await?),

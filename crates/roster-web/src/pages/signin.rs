@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use roster_api::extract::cookie;
 use roster_core::service::{LoginNext, LoginOutcome};
-use roster_core::validate::MIN_PASSWORD;
 use roster_core::{CoreError, Ctx};
 use std::collections::HashMap;
 
@@ -32,7 +31,7 @@ struct LoginForm<'a> {
 #[template(path = "signin/change_password.html")]
 struct ChangePasswordForm<'a> {
     token: &'a str,
-    min: usize,
+    min: u32,
     errors: FormErrors,
 }
 
@@ -47,7 +46,7 @@ struct SecondFactorForm<'a> {
 #[template(path = "signin/activate.html")]
 struct ActivateForm<'a> {
     token: &'a str,
-    min: usize,
+    min: u32,
     errors: FormErrors,
 }
 
@@ -120,7 +119,7 @@ pub async fn login(State(s): State<WebState>, req: Request) -> Response {
         Ok(out) => match out.next {
             None => signed_in(&s, &out),
             Some(LoginNext::ChangePassword) => {
-                change_password_form(StatusCode::OK, &out.token, FormErrors::none())
+                change_password_form(&s, StatusCode::OK, &out.token, FormErrors::none()).await
             }
             Some(LoginNext::Mfa) => {
                 second_factor_form(StatusCode::OK, &out.token, FormErrors::none())
@@ -150,7 +149,7 @@ pub async fn second_factor(State(s): State<WebState>, req: Request) -> Response 
     match s.service.finish_mfa(&ctx, &token, &code).await {
         Ok(out) => match out.next {
             Some(LoginNext::ChangePassword) => {
-                change_password_form(StatusCode::OK, &out.token, FormErrors::none())
+                change_password_form(&s, StatusCode::OK, &out.token, FormErrors::none()).await
             }
             _ => signed_in(&s, &out),
         },
@@ -171,10 +170,19 @@ pub async fn second_factor(State(s): State<WebState>, req: Request) -> Response 
     }
 }
 
-fn change_password_form(status: StatusCode, token: &str, errors: FormErrors) -> Response {
+async fn change_password_form(
+    s: &WebState,
+    status: StatusCode,
+    token: &str,
+    errors: FormErrors,
+) -> Response {
     let body = render::text(&ChangePasswordForm {
         token,
-        min: MIN_PASSWORD,
+        min: s
+            .service
+            .password_policy_for_link(token)
+            .await
+            .password_min_length,
         errors,
     });
     render::public_page(status, "Choose a new password", body)
@@ -212,7 +220,7 @@ pub async fn change_password(State(s): State<WebState>, req: Request) -> Respons
     if form.secret("confirm") != Some(new.clone()) {
         let mut errors = FormErrors::none();
         errors.add("confirm", "The two passwords differ.");
-        return change_password_form(StatusCode::UNPROCESSABLE_ENTITY, &token, errors);
+        return change_password_form(&s, StatusCode::UNPROCESSABLE_ENTITY, &token, errors).await;
     }
     match s.service.change_own_password(&ctx, &current, &new).await {
         Ok(out) => signed_in(&s, &out),
@@ -222,7 +230,7 @@ pub async fn change_password(State(s): State<WebState>, req: Request) -> Respons
                 &["current_password", "new_password"],
                 &[("password", "new_password")],
             );
-            change_password_form(StatusCode::UNPROCESSABLE_ENTITY, &token, errors)
+            change_password_form(&s, StatusCode::UNPROCESSABLE_ENTITY, &token, errors).await
         }
     }
 }
@@ -238,19 +246,31 @@ pub async fn logout(State(s): State<WebState>, SignedForm { who, .. }: SignedFor
     )
 }
 
-fn activate_form(status: StatusCode, token: &str, errors: FormErrors) -> Response {
+async fn activate_form(
+    s: &WebState,
+    status: StatusCode,
+    token: &str,
+    errors: FormErrors,
+) -> Response {
     let body = render::text(&ActivateForm {
         token,
-        min: MIN_PASSWORD,
+        min: s
+            .service
+            .password_policy_for_link(token)
+            .await
+            .password_min_length,
         errors,
     });
     render::public_page(status, "Create your password", body)
 }
 
 /// `GET /activate?token=…`: the page an activation link opens.
-pub async fn activate_page(Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn activate_page(
+    State(s): State<WebState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     match q.get("token").filter(|t| !t.is_empty()) {
-        Some(t) => activate_form(StatusCode::OK, t, FormErrors::none()),
+        Some(t) => activate_form(&s, StatusCode::OK, t, FormErrors::none()).await,
         None => message(
             StatusCode::BAD_REQUEST,
             "Link incomplete",
@@ -271,7 +291,7 @@ pub async fn activate(State(s): State<WebState>, req: Request) -> Response {
     if form.secret("confirm") != Some(password.clone()) {
         let mut errors = FormErrors::none();
         errors.add("confirm", "The two passwords differ.");
-        return activate_form(StatusCode::UNPROCESSABLE_ENTITY, &token, errors);
+        return activate_form(&s, StatusCode::UNPROCESSABLE_ENTITY, &token, errors).await;
     }
     match s.service.activate(&ctx, &token, &password).await {
         Ok(out) => signed_in(&s, &out),
@@ -289,7 +309,7 @@ pub async fn activate(State(s): State<WebState>, req: Request) -> Response {
         ),
         Err(e) => {
             let errors = FormErrors::from_core(&e, &["password"]);
-            activate_form(StatusCode::UNPROCESSABLE_ENTITY, &token, errors)
+            activate_form(&s, StatusCode::UNPROCESSABLE_ENTITY, &token, errors).await
         }
     }
 }

@@ -1,5 +1,6 @@
 //! An SMTP sink for tests: accepts real SMTP on a loopback port and keeps every message, so a
 //! test can read the link or code a user would find in their mailbox.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,6 +14,8 @@ pub struct Received {
     pub to: Vec<String>,
     /// The raw message after `DATA` (headers and body).
     pub data: String,
+    /// The `user:password` the client authenticated with (`AUTH PLAIN`), if it did.
+    pub auth: Option<String>,
 }
 
 /// A running sink.
@@ -70,6 +73,7 @@ fn serve(stream: TcpStream, kept: &Mutex<Vec<Received>>) -> std::io::Result<()> 
     let mut lines = BufReader::new(stream);
     out.write_all(b"220 sink.test ESMTP ready\r\n")?;
     let mut to = Vec::new();
+    let mut auth = None;
     let mut line = String::new();
     loop {
         line.clear();
@@ -78,7 +82,10 @@ fn serve(stream: TcpStream, kept: &Mutex<Vec<Received>>) -> std::io::Result<()> 
         }
         let upper = line.trim_end().to_ascii_uppercase();
         let reply: &[u8] = if upper.starts_with("EHLO") {
-            b"250-sink.test\r\n250 8BITMIME\r\n"
+            b"250-sink.test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n"
+        } else if upper.starts_with("AUTH PLAIN ") {
+            auth = plain_credentials(line.trim_end()["AUTH PLAIN ".len()..].trim());
+            b"235 2.7.0 Authentication successful\r\n"
         } else if upper.starts_with("HELO")
             || upper.starts_with("MAIL FROM")
             || upper.starts_with("RSET")
@@ -114,6 +121,7 @@ fn serve(stream: TcpStream, kept: &Mutex<Vec<Received>>) -> std::io::Result<()> 
             kept.lock().unwrap().push(Received {
                 to: std::mem::take(&mut to),
                 data,
+                auth: auth.clone(),
             });
             b"250 queued\r\n"
         } else if upper == "QUIT" {
@@ -124,4 +132,14 @@ fn serve(stream: TcpStream, kept: &Mutex<Vec<Received>>) -> std::io::Result<()> 
         };
         out.write_all(reply)?;
     }
+}
+
+/// `user:password` from an `AUTH PLAIN` initial response (base64 of `authzid NUL user NUL
+/// password`).
+fn plain_credentials(b64: &str) -> Option<String> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let mut parts = text.split('\0').skip(1);
+    Some(format!("{}:{}", parts.next()?, parts.next()?))
 }
