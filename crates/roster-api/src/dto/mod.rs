@@ -406,12 +406,22 @@ pub struct LoginBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionDto {
     /// Set when the token is not yet a full session: `change_password` means it may only
-    /// `POST /me/password`; `mfa` means a second factor is needed (`POST /auth/mfa`).
+    /// `POST /me/password`; `mfa` means a second factor is needed (`POST /auth/mfa`, and
+    /// `POST /auth/mfa/email` to have a code emailed); `mfa_enrolment` means the tenant's
+    /// policy requires a second factor the user has not set up (`POST /auth/mfa/enrol`,
+    /// `/auth/mfa/enrol/confirm`, or `/auth/mfa/enrol/email`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
-    /// With `next: mfa`, the token to send to `POST /auth/mfa` with the code.
+    /// With `next: mfa` or `mfa_enrolment`, the token of that step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_token: Option<String>,
+    /// With `next: mfa`, the factors the user may answer with (`totp`, `recovery_code`,
+    /// `email`); with `mfa_enrolment`, those they may set up (`totp`, `email`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<String>>,
+    /// After setting up an authenticator at sign-in: its ten recovery codes, shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
     /// Bearer token (also set as the session cookie).
     pub token: String,
     /// The value for the `x-csrf-token` header on cookie-authenticated changes.
@@ -456,6 +466,47 @@ pub struct TotpEnrollmentDto {
 pub struct RecoveryCodesDto {
     /// Ten single-use codes.
     pub recovery_codes: Vec<String>,
+}
+
+/// Body of `POST /auth/password-reset`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetBody {
+    /// The login (often the email address) of the account.
+    pub login: String,
+}
+
+/// A token from a link or a sign-in step, alone.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    /// The token.
+    pub token: String,
+}
+
+/// Body of `POST /auth/mfa/email`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaTokenBody {
+    /// The `mfa_token` of the login's answer.
+    pub mfa_token: String,
+}
+
+/// Body of `POST /auth/mfa/enrol/confirm`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolConfirmBody {
+    /// The `mfa_token` of the login's `mfa_enrolment` answer.
+    pub token: String,
+    /// The authenticator's current code.
+    pub code: String,
+}
+
+/// Where an email went (masked where it answers an anonymous caller).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentDto {
+    /// The address.
+    pub sent_to: String,
 }
 
 /// Body of `POST /activate`.

@@ -145,3 +145,36 @@ pub async fn reset_second_factors(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Email yourself a link that verifies your address.
+#[utoipa::path(post, path = "/api/v1/me/email/verification", tag = "me",
+    responses((status = 202, body = SentDto), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn send_email_verification(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+) -> ApiResult<(StatusCode, Json<SentDto>)> {
+    let sent_to = s.service.send_email_verification(&ctx).await?;
+    Ok((StatusCode::ACCEPTED, Json(SentDto { sent_to })))
+}
+
+/// Turn on sign-in codes by email as your second factor (needs a verified address).
+#[utoipa::path(post, path = "/api/v1/me/email-codes", tag = "me",
+    responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn enable_email_codes(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+) -> ApiResult<StatusCode> {
+    s.service.enable_email_codes(&ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Turn sign-in codes by email off.
+#[utoipa::path(delete, path = "/api/v1/me/email-codes", tag = "me",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn disable_email_codes(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+) -> ApiResult<StatusCode> {
+    s.service.disable_email_codes(&ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

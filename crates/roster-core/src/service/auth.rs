@@ -17,6 +17,20 @@ pub enum LoginNext {
     ChangePassword,
     /// A second factor is needed: the token is the `mfa_token` for `POST /auth/mfa`.
     Mfa,
+    /// The policy requires a second factor and the user has none: the token may only set
+    /// one up (`POST /auth/mfa/enrol…`).
+    MfaEnrolment,
+}
+
+impl LoginNext {
+    /// The stable name clients see in `next`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginNext::ChangePassword => "change_password",
+            LoginNext::Mfa => "mfa",
+            LoginNext::MfaEnrolment => "mfa_enrolment",
+        }
+    }
 }
 
 /// A successful login: the session secret (shown once) and who logged in.
@@ -30,6 +44,9 @@ pub struct LoginOutcome {
     pub session: TokenRecord,
     /// The user.
     pub user: User,
+    /// With `next: Mfa`, the second factors the user may answer with (`totp`,
+    /// `recovery_code`, `email`); with `next: MfaEnrolment`, those they may set up.
+    pub methods: Vec<&'static str>,
 }
 
 /// A freshly made API token: the secret (shown once) and its record.
@@ -50,6 +67,12 @@ const ACCOUNT_ATTEMPTS: i64 = 5;
 const ADDRESS_FAILURES: i64 = 50;
 /// The throttling window, in minutes.
 pub(super) const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// Failures of one account answered at once; later ones wait, longer each time.
+const FREE_FAILURES: i64 = 2;
+/// The wait before answering the first delayed failure, doubling with each further one.
+const FIRST_DELAY_MS: u64 = 250;
+/// The longest wait before a failure is answered.
+const MAX_DELAY_MS: u64 = 2_000;
 /// How long the second-factor step of a login may take.
 const MFA_MINUTES: i64 = 5;
 /// How long a login that must change its password has to do it.
@@ -71,6 +94,18 @@ pub(super) fn token_ended(ctx: &Ctx) -> Vec<AccessChange> {
 /// The throttling key of a client address.
 fn address_key(address: &str) -> String {
     format!("address:{address}")
+}
+
+/// How long to wait before answering the `count`th failed attempt of an account (or
+/// second-factor step) within the window: nothing for the first two, then 250 ms doubling
+/// up to 2 s. Known and unknown logins, locked or not, wait alike.
+pub(super) async fn failure_delay(count: i64) {
+    if count <= FREE_FAILURES {
+        return;
+    }
+    let doublings = (count - FREE_FAILURES - 1).min(8) as u32;
+    let ms = (FIRST_DELAY_MS << doublings).min(MAX_DELAY_MS);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
 fn invalid_credentials() -> CoreError {
@@ -112,7 +147,7 @@ impl Service {
             "account:{}",
             if oversized { "" } else { login.trim() }.to_lowercase()
         );
-        let throttled = self.count_attempt(ctx, &account_key).await?;
+        let (attempts, throttled) = self.count_attempt(ctx, &account_key).await?;
         let found = if oversized {
             None
         } else {
@@ -160,6 +195,7 @@ impl Service {
                 )
                 .await?;
                 tx.commit().await?;
+                failure_delay(attempts).await;
                 return Err(invalid_credentials());
             }
         };
@@ -168,8 +204,7 @@ impl Service {
         let mut as_user = ctx.clone();
         as_user.actor.user = Some(outcome.user.id);
         let summary = match outcome.next {
-            Some(LoginNext::ChangePassword) => json!({"next": "change_password"}),
-            Some(LoginNext::Mfa) => json!({"next": "mfa"}),
+            Some(next) => json!({"next": next.as_str()}),
             None => json!({}),
         };
         audit(
@@ -186,8 +221,9 @@ impl Service {
     }
 
     /// Counts a login attempt against the account key (atomically, before any password is
-    /// checked) and looks up the client address's failures; whether either is over its limit.
-    async fn count_attempt(&self, ctx: &Ctx, account_key: &str) -> CoreResult<bool> {
+    /// checked) and looks up the client address's failures: the account's count, and whether
+    /// either is over its limit.
+    async fn count_attempt(&self, ctx: &Ctx, account_key: &str) -> CoreResult<(i64, bool)> {
         let at = now();
         let window_start = at - Duration::minutes(THROTTLE_WINDOW_MINUTES);
         let mut tx = self.write().await?;
@@ -199,20 +235,40 @@ impl Service {
             None => 0,
         };
         tx.commit().await?;
-        Ok(account > ACCOUNT_ATTEMPTS || address >= ADDRESS_FAILURES)
+        Ok((
+            account,
+            account > ACCOUNT_ATTEMPTS || address >= ADDRESS_FAILURES,
+        ))
     }
 
     /// What a right password opens: the second-factor step (when `ask_factor` and the user
-    /// has one), else a password-change-only token (when they must change it), else a session.
+    /// has one), else the set-up of one (when `ask_factor` and the tenant's policy requires
+    /// one of this user), else a password-change-only token (when they must change it), else
+    /// a session.
     pub(super) async fn open_after_password(
         &self,
         tx: &mut dyn StoreTx,
         user: User,
         ask_factor: bool,
     ) -> CoreResult<LoginOutcome> {
-        let kind = if ask_factor && self.needs_second_factor(tx, user.id).await? {
-            TokenKind::Mfa
-        } else if user.must_change_password {
+        if ask_factor {
+            let methods = self.second_factor_methods(tx, user.id).await?;
+            if !methods.is_empty() {
+                let mut out = self.open_token(tx, user, TokenKind::Mfa).await?;
+                out.methods = methods;
+                return Ok(out);
+            }
+            if self.must_enrol(tx, &user).await? {
+                let mut methods = vec!["totp"];
+                if user.email_verified && self.mail_route().await.is_ok() {
+                    methods.push("email");
+                }
+                let mut out = self.open_token(tx, user, TokenKind::MfaEnrolment).await?;
+                out.methods = methods;
+                return Ok(out);
+            }
+        }
+        let kind = if user.must_change_password {
             TokenKind::PasswordChange
         } else {
             TokenKind::Session
@@ -244,6 +300,10 @@ impl Service {
                 Some(LoginNext::ChangePassword),
             ),
             TokenKind::Mfa => (Duration::minutes(MFA_MINUTES), Some(LoginNext::Mfa)),
+            TokenKind::MfaEnrolment => (
+                Duration::minutes(PASSWORD_CHANGE_MINUTES),
+                Some(LoginNext::MfaEnrolment),
+            ),
             _ => (self.settings.session_lifetime, None),
         };
         let session = TokenRecord {
@@ -263,6 +323,7 @@ impl Service {
             token,
             session,
             user,
+            methods: Vec::new(),
         })
     }
 

@@ -113,6 +113,7 @@ impl Service {
             token,
             session: record,
             user,
+            methods: Vec::new(),
         })
     }
 

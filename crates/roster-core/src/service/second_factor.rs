@@ -1,11 +1,16 @@
 //! Second factors: TOTP enrolment with a QR code, confirmation with a first code, ten
 //! single-use recovery codes, the `next: mfa` login step, and resets.
 
-use super::auth::{invalid_code, LoginNext, LoginOutcome};
+use super::auth::{invalid_code, LoginOutcome};
 use super::{audit, Ctx, Service};
+use crate::access::builtin::BUILTIN_TYPES;
+use crate::access::{micros, Wanted};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{now, Id};
-use crate::model::{AccessChange, AccessKind, TokenKind, TotpFactor, User, UserStatus};
+use crate::model::{
+    AccessChange, AccessKind, Effect, TokenKind, TokenRecord, TotpFactor, User, UserStatus,
+};
+use crate::policy::SecondFactorRule;
 use crate::secret;
 use crate::store::{StoreTx, TenantScope};
 use chrono::Duration;
@@ -51,6 +56,21 @@ fn totp(secret: &str, account: &str) -> CoreResult<TOTP> {
     .map_err(|e| CoreError::Internal(format!("TOTP parameters refused: {e:?}")))
 }
 
+/// What an authenticator app needs to add `secret` for `account`.
+fn enrollment(secret: &str, account: &str) -> CoreResult<TotpEnrollment> {
+    let uri = totp(secret, account)?.get_url();
+    let qr = qrcode::QrCode::new(uri.as_bytes())
+        .map_err(|e| CoreError::Internal(format!("QR code: {e}")))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .build();
+    Ok(TotpEnrollment {
+        secret: secret.to_string(),
+        otpauth_uri: uri,
+        qr_svg: qr,
+    })
+}
+
 /// The step of `code` within one step of now, if it is right.
 fn matching_step(t: &TOTP, code: &str) -> Option<i64> {
     let now = now().timestamp().max(0) as u64;
@@ -61,6 +81,40 @@ fn matching_step(t: &TOTP, code: &str) -> Option<i64> {
             secret::constant_time_eq(t.generate(step * STEP_SECONDS).as_bytes(), code.as_bytes())
         })
         .map(|s| s as i64)
+}
+
+/// The context of `ctx` acting as `user` (a sign-in step has no user of its own yet).
+fn as_user(ctx: &Ctx, user: &User) -> Ctx {
+    let mut c = ctx.clone();
+    c.actor.user = Some(user.id);
+    c
+}
+
+/// The token and active user of a sign-in step (`Mfa`, `MfaEnrolment`), if the token is
+/// of that kind and unexpired.
+pub(super) async fn step_user(
+    tx: &mut dyn StoreTx,
+    token: &str,
+    kind: TokenKind,
+) -> CoreResult<(TokenRecord, User)> {
+    let expired = || CoreError::Unauthenticated {
+        code: "mfa_expired",
+        message: "this sign-in step has expired; sign in again".into(),
+    };
+    if !token.starts_with(secret::PREFIX) || token.len() > 128 {
+        return Err(expired());
+    }
+    let record = tx
+        .get_token_by_hash(&secret::hash(token))
+        .await?
+        .filter(|t| t.kind == kind && t.expires_at > now())
+        .ok_or_else(expired)?;
+    let user = tx
+        .get_user(TenantScope::All, record.user)
+        .await?
+        .filter(|u| u.status == UserStatus::Active)
+        .ok_or_else(expired)?;
+    Ok((record, user))
 }
 
 /// A fresh recovery code: ten characters in two groups, easy to read aloud.
@@ -96,6 +150,18 @@ impl Service {
     async fn enroll_totp_once(&self, ctx: &Ctx) -> CoreResult<TotpEnrollment> {
         let user = self.own_account(ctx).await?;
         let mut tx = self.write().await?;
+        let out = self.enroll_totp_in(tx.as_mut(), ctx, &user).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Starts TOTP enrolment for `user` in `tx`, audited.
+    async fn enroll_totp_in(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        user: &User,
+    ) -> CoreResult<TotpEnrollment> {
         if tx.get_totp(user.id).await?.is_some_and(|f| f.confirmed) {
             return Err(CoreError::conflict(
                 "totp_enrolled",
@@ -105,13 +171,7 @@ impl Service {
         let mut raw = [0u8; SECRET_BYTES];
         rand::thread_rng().fill_bytes(&mut raw);
         let encoded = Secret::Raw(raw.to_vec()).to_encoded().to_string();
-        let t = totp(&encoded, &user.login)?;
-        let uri = t.get_url();
-        let qr = qrcode::QrCode::new(uri.as_bytes())
-            .map_err(|e| CoreError::Internal(format!("QR code: {e}")))?
-            .render::<qrcode::render::svg::Color>()
-            .min_dimensions(200, 200)
-            .build();
+        let enrollment = enrollment(&encoded, &user.login)?;
         tx.put_totp(&TotpFactor {
             user: user.id,
             secret: encoded.clone(),
@@ -121,20 +181,15 @@ impl Service {
         })
         .await?;
         audit(
-            tx.as_mut(),
-            ctx,
+            tx,
+            &as_user(ctx, user),
             user.tenant,
             "user.totp_enrol",
             Some(user.id),
             json!({}),
         )
         .await?;
-        tx.commit().await?;
-        Ok(TotpEnrollment {
-            secret: encoded,
-            otpauth_uri: uri,
-            qr_svg: qr,
-        })
+        Ok(enrollment)
     }
 
     /// Confirms enrolment with a first code; answers ten recovery codes, shown this once.
@@ -145,6 +200,19 @@ impl Service {
     async fn confirm_totp_once(&self, ctx: &Ctx, code: &str) -> CoreResult<Vec<String>> {
         let user = self.own_account(ctx).await?;
         let mut tx = self.write().await?;
+        let codes = self.confirm_totp_in(tx.as_mut(), ctx, &user, code).await?;
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    /// Confirms `user`'s enrolment with a first code in `tx`: their recovery codes.
+    async fn confirm_totp_in(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        user: &User,
+        code: &str,
+    ) -> CoreResult<Vec<String>> {
         let factor = tx
             .get_totp(user.id)
             .await?
@@ -169,16 +237,65 @@ impl Service {
         let hashes: Vec<[u8; 32]> = codes.iter().map(|c| recovery_hash(c)).collect();
         tx.replace_recovery_codes(user.id, &hashes).await?;
         audit(
-            tx.as_mut(),
-            ctx,
+            tx,
+            &as_user(ctx, user),
             user.tenant,
             "user.totp_confirm",
             Some(user.id),
             json!({"recovery_codes": RECOVERY_CODES}),
         )
         .await?;
-        tx.commit().await?;
         Ok(codes)
+    }
+
+    /// Starts setting up an authenticator during a login that answered `next:
+    /// mfa_enrolment` (the token is that step's). Asked again in the same step, it answers
+    /// the same secret, so a page shown again after a mistyped code still matches the app.
+    pub async fn enrol_totp_at_login(&self, ctx: &Ctx, token: &str) -> CoreResult<TotpEnrollment> {
+        self.retrying(|| async {
+            let mut tx = self.write().await?;
+            let (record, user) = step_user(tx.as_mut(), token, TokenKind::MfaEnrolment).await?;
+            if let Some(f) = tx.get_totp(user.id).await? {
+                if !f.confirmed && f.created_at >= record.created_at {
+                    return enrollment(&f.secret, &user.login);
+                }
+            }
+            let out = self.enroll_totp_in(tx.as_mut(), ctx, &user).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Finishes a login that answered `next: mfa_enrolment` by confirming the new
+    /// authenticator with its first code: the recovery codes, and what the login opens now
+    /// (a session, or the password change that is also due).
+    pub async fn confirm_totp_at_login(
+        &self,
+        ctx: &Ctx,
+        token: &str,
+        code: &str,
+    ) -> CoreResult<(Vec<String>, LoginOutcome)> {
+        self.retrying(|| async {
+            let mut tx = self.write().await?;
+            let (record, user) = step_user(tx.as_mut(), token, TokenKind::MfaEnrolment).await?;
+            let codes = self.confirm_totp_in(tx.as_mut(), ctx, &user, code).await?;
+            tx.delete_token(record.id).await?;
+            let outcome = self.open_after_password(tx.as_mut(), user, false).await?;
+            audit(
+                tx.as_mut(),
+                &as_user(ctx, &outcome.user),
+                outcome.user.tenant,
+                "auth.login",
+                Some(outcome.user.id),
+                json!({"second_factor": "enrolled",
+                       "next": outcome.next.map(|n| n.as_str())}),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok((codes, outcome))
+        })
+        .await
     }
 
     /// Removes the caller's authenticator and recovery codes.
@@ -204,8 +321,8 @@ impl Service {
         .await
     }
 
-    /// An administrator resets a user's second factors (`user:update`): authenticator and
-    /// recovery codes go, and so do the user's sessions.
+    /// An administrator resets a user's second factors (`user:update`): authenticator,
+    /// recovery codes and email codes go, and so do the user's sessions.
     pub async fn reset_second_factors(&self, ctx: &Ctx, user: Id) -> CoreResult<()> {
         self.retrying(|| async {
             let mut tx = self.write().await?;
@@ -216,15 +333,19 @@ impl Service {
                 ));
             }
             let had = tx.delete_second_factors(u.id).await?;
-            tx.delete_user_tokens(u.id, &[TokenKind::Session, TokenKind::Mfa])
-                .await?;
+            let had_email = tx.delete_email_factor(u.id).await?;
+            tx.delete_user_tokens(
+                u.id,
+                &[TokenKind::Session, TokenKind::Mfa, TokenKind::EmailCode],
+            )
+            .await?;
             audit(
                 tx.as_mut(),
                 ctx,
                 u.tenant,
                 "user.second_factors_reset",
                 Some(u.id),
-                json!({"had_authenticator": had}),
+                json!({"had_authenticator": had, "had_email_codes": had_email}),
             )
             .await?;
             self.commit_access(tx, &[AccessChange::new(AccessKind::User, u.id)])
@@ -260,21 +381,17 @@ impl Service {
         }
         let at = now();
         let mut tx = self.write().await?;
-        let record = tx
-            .get_token_by_hash(&secret::hash(mfa_token))
-            .await?
-            .filter(|t| t.kind == TokenKind::Mfa && t.expires_at > at)
-            .ok_or_else(expired)?;
-        let user = tx
-            .get_user(TenantScope::All, record.user)
-            .await?
-            .filter(|u| u.status == UserStatus::Active)
-            .ok_or_else(expired)?;
+        let (record, user) = step_user(tx.as_mut(), mfa_token, TokenKind::Mfa)
+            .await
+            .map_err(|_| expired())?;
         let key = format!("mfa:{}", user.id);
         let window_start = at - Duration::minutes(super::auth::THROTTLE_WINDOW_MINUTES);
         let attempts = tx.count_login_attempt(&key, at, window_start).await?;
         let throttled = attempts > MFA_ATTEMPTS;
-        let accepted = !throttled && self.accept_code(tx.as_mut(), &user, code.trim()).await?;
+        let accepted = !throttled
+            && self
+                .accept_code(tx.as_mut(), &user, record.id, code.trim())
+                .await?;
         let mut as_user = ctx.clone();
         as_user.actor.user = Some(user.id);
         if !accepted {
@@ -288,10 +405,13 @@ impl Service {
             )
             .await?;
             tx.commit().await?;
+            super::auth::failure_delay(attempts).await;
             return Err(invalid_code());
         }
         tx.clear_login_attempts(&key).await?;
         tx.delete_token(record.id).await?;
+        tx.delete_user_tokens(user.id, &[TokenKind::EmailCode])
+            .await?;
         let outcome = self.open_after_password(tx.as_mut(), user, false).await?;
         audit(
             tx.as_mut(),
@@ -299,47 +419,96 @@ impl Service {
             outcome.user.tenant,
             "auth.login",
             Some(outcome.user.id),
-            json!({"second_factor": true,
-            "next": outcome.next.map(|n| match n {
-                LoginNext::ChangePassword => "change_password",
-                LoginNext::Mfa => "mfa",
-            })}),
+            json!({"second_factor": true, "next": outcome.next.map(|n| n.as_str())}),
         )
         .await?;
         tx.commit().await?;
         Ok(outcome)
     }
 
-    /// Whether `code` is the user's current TOTP code (not used before) or one of their
-    /// recovery codes (used up now).
-    async fn accept_code(&self, tx: &mut dyn StoreTx, user: &User, code: &str) -> CoreResult<bool> {
-        let Some(factor) = tx.get_totp(user.id).await?.filter(|f| f.confirmed) else {
-            return Ok(false);
-        };
+    /// Whether `code` is the user's current TOTP code (not used before), the code emailed
+    /// for this second-factor step (`step`, used up now) or one of their recovery codes
+    /// (used up now).
+    async fn accept_code(
+        &self,
+        tx: &mut dyn StoreTx,
+        user: &User,
+        step: Id,
+        code: &str,
+    ) -> CoreResult<bool> {
+        let factor = tx.get_totp(user.id).await?.filter(|f| f.confirmed);
         if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-            let t = totp(&factor.secret, &user.login)?;
-            return Ok(match matching_step(&t, code) {
-                Some(step) => tx.use_totp_step(user.id, step).await?,
-                None => false,
-            });
+            if let Some(factor) = &factor {
+                let t = totp(&factor.secret, &user.login)?;
+                if let Some(s) = matching_step(&t, code) {
+                    if tx.use_totp_step(user.id, s).await? {
+                        return Ok(true);
+                    }
+                }
+            }
+            return self.use_email_code(tx, user, step, code).await;
+        }
+        if factor.is_none() {
+            return Ok(false);
         }
         Ok(tx.use_recovery_code(user.id, &recovery_hash(code)).await?)
     }
 
-    /// Whether a user has a confirmed authenticator, so login must ask for a code.
-    pub(super) async fn needs_second_factor(
+    /// The second factors a login of `user` may answer with (empty: none is set up).
+    pub(super) async fn second_factor_methods(
         &self,
         tx: &mut dyn StoreTx,
         user: Id,
-    ) -> CoreResult<bool> {
-        Ok(tx.get_totp(user).await?.is_some_and(|f| f.confirmed))
+    ) -> CoreResult<Vec<&'static str>> {
+        let mut methods = Vec::new();
+        if tx.get_totp(user).await?.is_some_and(|f| f.confirmed) {
+            methods.extend(["totp", "recovery_code"]);
+        }
+        if tx.has_email_factor(user).await? {
+            methods.push("email");
+        }
+        Ok(methods)
     }
 
-    /// The caller's own account (not from inside a login as user).
-    async fn own_account(&self, ctx: &Ctx) -> CoreResult<User> {
+    /// Whether the policy of the user's tenant requires a second factor of them.
+    pub(super) async fn must_enrol(&self, tx: &mut dyn StoreTx, user: &User) -> CoreResult<bool> {
+        Ok(
+            match super::settings::policy_of(tx, user.tenant)
+                .await?
+                .second_factor
+            {
+                SecondFactorRule::None => false,
+                SecondFactorRule::Everyone => true,
+                SecondFactorRule::Administrators => self.administers_something(user.id),
+            },
+        )
+    }
+
+    /// Whether some allow grant reaching the user gives a permission to change one of
+    /// roster's own objects (anything beyond `read` on users, groups, grants, settings …).
+    fn administers_something(&self, user: Id) -> bool {
+        let reaching = self
+            .access
+            .read(|ix| ix.grants_reaching(user, micros(now())));
+        reaching
+            .iter()
+            .filter(|r| r.effect == Effect::Allow)
+            .flat_map(|r| r.permissions.iter())
+            .any(|p| {
+                BUILTIN_TYPES.iter().any(|(rtype, actions)| {
+                    actions
+                        .iter()
+                        .any(|a| *a != "read" && Wanted::new(rtype, a).covered_by(p))
+                })
+            })
+    }
+
+    /// The caller's own account, for what only its owner does (not from inside a login as
+    /// user).
+    pub(super) async fn own_account(&self, ctx: &Ctx) -> CoreResult<User> {
         if ctx.actor.impersonator.is_some() {
             return Err(CoreError::forbidden(
-                "second factors are set up by their owner, not from a login as user",
+                "second factors and email verification are done by the account's owner, not from a login as user",
             ));
         }
         self.me(ctx).await

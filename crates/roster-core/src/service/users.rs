@@ -316,7 +316,12 @@ impl Service {
                 .map(validate::email)
                 .transpose()?;
             if e != user.email {
+                // A new address is unverified, and sign-in codes stop going to any address
+                // until the user verifies the new one and turns them on again.
                 user.email_verified = false;
+                if tx.delete_email_factor(user.id).await? {
+                    note("email_codes", json!(true), json!(false));
+                }
             }
             note("email", json!(user.email), json!(e));
             user.email = e;

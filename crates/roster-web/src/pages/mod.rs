@@ -1,6 +1,8 @@
 //! The console's pages, one module per workflow.
 
+mod factor;
 mod groups;
+mod recovery;
 mod signin;
 mod user_details;
 mod users;
@@ -16,7 +18,26 @@ pub fn routes() -> Router<WebState> {
         .route("/login", get(signin::login_page).post(signin::login))
         .route("/logout", post(signin::logout))
         .route("/change-password", post(signin::change_password))
-        .route("/second-factor", post(signin::second_factor))
+        .route(
+            "/change-password/start",
+            post(signin::change_password_start),
+        )
+        .route("/second-factor", post(factor::second_factor))
+        .route("/second-factor/email", post(factor::email_code))
+        .route("/second-factor/enrol", post(factor::enrol))
+        .route("/second-factor/enrol-email", post(factor::enrol_email))
+        .route(
+            "/forgot-password",
+            get(recovery::forgot_page).post(recovery::forgot),
+        )
+        .route(
+            "/reset-password",
+            get(recovery::reset_page).post(recovery::reset),
+        )
+        .route(
+            "/verify-email",
+            get(recovery::verify_page).post(recovery::verify),
+        )
         .route(
             "/activate",
             get(signin::activate_page).post(signin::activate),

@@ -1,6 +1,7 @@
 //! Signing in and out: the sign-in form, the forced password change a login may ask for,
 //! and the activation page of a one-time link (enter the password twice).
 
+use super::factor;
 use crate::form::FormData;
 use crate::messages::FormErrors;
 use crate::render::{self, Message};
@@ -32,13 +33,6 @@ struct LoginForm<'a> {
 struct ChangePasswordForm<'a> {
     token: &'a str,
     min: u32,
-    errors: FormErrors,
-}
-
-#[derive(Template)]
-#[template(path = "signin/second_factor.html")]
-struct SecondFactorForm<'a> {
-    token: &'a str,
     errors: FormErrors,
 }
 
@@ -85,7 +79,7 @@ pub async fn login_page(State(s): State<WebState>, req: Request) -> Response {
 }
 
 /// The request's context and form, read by hand because sign-in steps have no session.
-async fn anonymous_form(req: Request) -> Result<(Parts, Ctx, FormData), Response> {
+pub(super) async fn anonymous_form(req: Request) -> Result<(Parts, Ctx, FormData), Response> {
     let (mut parts, body) = req.into_parts();
     let ctx = session::anonymous_ctx(&mut parts).await;
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
@@ -95,7 +89,7 @@ async fn anonymous_form(req: Request) -> Result<(Parts, Ctx, FormData), Response
 }
 
 /// The response that finishes a sign-in: the session cookies and the way to the console.
-fn signed_in(s: &WebState, out: &LoginOutcome) -> Response {
+pub(super) fn signed_in(s: &WebState, out: &LoginOutcome) -> Response {
     session::with_cookies(
         Redirect::to("/users").into_response(),
         session::session_cookies(s, out),
@@ -116,15 +110,7 @@ pub async fn login(State(s): State<WebState>, req: Request) -> Response {
     }
     let password = form.secret("password").unwrap_or_default();
     match s.service.login(&ctx, &login, &password).await {
-        Ok(out) => match out.next {
-            None => signed_in(&s, &out),
-            Some(LoginNext::ChangePassword) => {
-                change_password_form(&s, StatusCode::OK, &out.token, FormErrors::none()).await
-            }
-            Some(LoginNext::Mfa) => {
-                second_factor_form(StatusCode::OK, &out.token, FormErrors::none())
-            }
-        },
+        Ok(out) => after_login(&s, &ctx, out).await,
         Err(e) => {
             let errors = FormErrors::from_core(&e, &[]);
             login_form(&parts, &s, StatusCode::UNAUTHORIZED, &login, errors)
@@ -132,45 +118,22 @@ pub async fn login(State(s): State<WebState>, req: Request) -> Response {
     }
 }
 
-fn second_factor_form(status: StatusCode, token: &str, errors: FormErrors) -> Response {
-    let body = render::text(&SecondFactorForm { token, errors });
-    render::public_page(status, "Second factor", body)
-}
-
-/// `POST /second-factor`: the code step of a login whose user has an authenticator; the
-/// single-use token from the password step proves the form came from this browser.
-pub async fn second_factor(State(s): State<WebState>, req: Request) -> Response {
-    let (_, ctx, form) = match anonymous_form(req).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
-    let token = form.get("mfa_token").unwrap_or_default();
-    let code = form.secret("code").unwrap_or_default();
-    match s.service.finish_mfa(&ctx, &token, &code).await {
-        Ok(out) => match out.next {
-            Some(LoginNext::ChangePassword) => {
-                change_password_form(&s, StatusCode::OK, &out.token, FormErrors::none()).await
-            }
-            _ => signed_in(&s, &out),
-        },
-        Err(CoreError::Unauthenticated {
-            code: "invalid_code",
-            ..
-        }) => {
-            let mut errors = FormErrors::none();
-            errors.add("code", "That code is wrong or was used already.");
-            second_factor_form(StatusCode::UNAUTHORIZED, &token, errors)
+/// Where a login goes next: the console, or the step it still needs (second factor, setting
+/// one up, a password change).
+pub(super) async fn after_login(s: &WebState, ctx: &Ctx, out: LoginOutcome) -> Response {
+    match out.next {
+        None => signed_in(s, &out),
+        Some(LoginNext::ChangePassword) => {
+            change_password_form(s, StatusCode::OK, &out.token, FormErrors::none()).await
         }
-        Err(_) => message(
-            StatusCode::UNAUTHORIZED,
-            "Sign in again",
-            "The time to enter a code has run out.",
-            ("/login", "Sign in"),
-        ),
+        Some(LoginNext::Mfa) => factor::second_factor_step(s, ctx, &out.token, &out.methods).await,
+        Some(LoginNext::MfaEnrolment) => {
+            factor::enrolment_step(s, ctx, &out.token, &out.methods, FormErrors::none()).await
+        }
     }
 }
 
-async fn change_password_form(
+pub(super) async fn change_password_form(
     s: &WebState,
     status: StatusCode,
     token: &str,
@@ -189,13 +152,29 @@ async fn change_password_form(
 }
 
 /// A message page for someone not signed in.
-fn message(status: StatusCode, heading: &str, text: &str, link: (&str, &str)) -> Response {
+pub(super) fn message(
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+    link: (&str, &str),
+) -> Response {
     let body = render::text(&Message {
         heading,
         text,
         link: Some(link),
     });
     render::public_page(status, heading, body)
+}
+
+/// `POST /change-password/start`: the password-change form for a restricted token carried
+/// from an earlier step (after the recovery codes of a second factor set up at sign-in).
+pub async fn change_password_start(State(s): State<WebState>, req: Request) -> Response {
+    let (_, _, form) = match anonymous_form(req).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    let token = form.get("token").unwrap_or_default();
+    change_password_form(&s, StatusCode::OK, &token, FormErrors::none()).await
 }
 
 /// `POST /change-password`: the step a login that must change its password takes, with
@@ -223,7 +202,7 @@ pub async fn change_password(State(s): State<WebState>, req: Request) -> Respons
         return change_password_form(&s, StatusCode::UNPROCESSABLE_ENTITY, &token, errors).await;
     }
     match s.service.change_own_password(&ctx, &current, &new).await {
-        Ok(out) => signed_in(&s, &out),
+        Ok(out) => after_login(&s, &ctx, out).await,
         Err(e) => {
             let errors = FormErrors::from_core_renamed(
                 &e,
@@ -294,7 +273,7 @@ pub async fn activate(State(s): State<WebState>, req: Request) -> Response {
         return activate_form(&s, StatusCode::UNPROCESSABLE_ENTITY, &token, errors).await;
     }
     match s.service.activate(&ctx, &token, &password).await {
-        Ok(out) => signed_in(&s, &out),
+        Ok(out) => after_login(&s, &ctx, out).await,
         Err(
             e @ (CoreError::Invalid {
                 code: "invalid_token",

@@ -61,6 +61,32 @@ impl SmtpSink {
         }
     }
 
+    /// Waits (up to 10 s) for the `n`th message to `to` (counting from 1) and returns it.
+    pub fn wait_for_nth(&self, to: &str, n: usize) -> Received {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(m) = self.all_to(to).into_iter().nth(n - 1) {
+                return m;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no email number {n} to {to} arrived"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Every message to `to` so far, oldest first.
+    pub fn all_to(&self, to: &str) -> Vec<Received> {
+        self.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t == to))
+            .cloned()
+            .collect()
+    }
+
     /// How many messages arrived.
     pub fn count(&self) -> usize {
         self.messages.lock().unwrap().len()
