@@ -52,6 +52,7 @@ struct OrgView<'a> {
     name: &'a str,
     child_name: &'a str,
     tenant_name: &'a str,
+    may_create_tenants: bool,
     notice: Option<&'a str>,
     errors: &'a FormErrors,
 }
@@ -237,6 +238,7 @@ async fn render_view(s: &WebState, who: &Signed, selected: Option<Id>, extras: E
         name: &name,
         child_name: &child_name,
         tenant_name: &tenant_name,
+        may_create_tenants: who.ctx.actor.system_admin,
         notice: extras.notice.as_deref(),
         errors: &errors,
     })
