@@ -1,9 +1,21 @@
 //! The console's pages, one module per workflow.
 
+mod access_panel;
+mod customers;
+mod group_delete;
+mod group_details;
+mod group_roles;
 mod groups;
+mod names;
+mod panes;
+mod projects;
+mod resource_groups;
+mod resources;
+mod roles;
 mod signin;
 mod user_details;
 mod users;
+mod who_has_access;
 
 use crate::WebState;
 use axum::routing::{get, post};
@@ -43,7 +55,96 @@ pub fn routes() -> Router<WebState> {
         .route("/groups", get(groups::page).post(groups::create))
         .route("/groups/rows", get(groups::rows))
         .route("/groups/new", get(groups::new_pane))
-        .route("/groups/{id}", get(groups::show))
-        .route("/groups/{id}/members", post(groups::add_member))
-        .route("/groups/{id}/members/remove", post(groups::remove_member))
+        .merge(access_routes())
+}
+
+/// The access side of the console: group details and their tabs, projects, customers,
+/// roles, resources and resource groups.
+fn access_routes() -> Router<WebState> {
+    Router::new()
+        .route(
+            "/groups/{id}",
+            get(group_details::show).post(group_details::edit),
+        )
+        .route("/groups/{id}/members", post(group_details::add_member))
+        .route(
+            "/groups/{id}/members/remove",
+            post(group_details::remove_member),
+        )
+        .route(
+            "/groups/{id}/members/pick",
+            post(group_details::pick_members),
+        )
+        .route(
+            "/groups/{id}/candidates",
+            get(group_details::candidate_rows),
+        )
+        .route(
+            "/groups/{id}/roles",
+            get(group_roles::show).post(group_roles::add),
+        )
+        .route("/groups/{id}/roles/revoke", post(group_roles::revoke))
+        .route(
+            "/groups/{id}/access",
+            get(access_panel::show).post(access_panel::save),
+        )
+        .route(
+            "/groups/{id}/delete",
+            get(group_delete::confirm).post(group_delete::delete),
+        )
+        .route("/projects", get(projects::page).post(projects::create))
+        .route("/projects/rows", get(projects::rows))
+        .route("/projects/new", get(projects::new_pane))
+        .route("/projects/{id}", get(projects::show).post(projects::edit))
+        .route("/projects/{id}/groups", post(projects::create_group))
+        .route("/projects/{id}/attach", post(projects::attach))
+        .route("/projects/{id}/detach", post(projects::detach))
+        .route("/projects/{id}/members", post(projects::add_member))
+        .route(
+            "/projects/{id}/members/remove",
+            post(projects::remove_member),
+        )
+        .route("/projects/{id}/delete", post(projects::delete))
+        .route("/customers", get(customers::page).post(customers::create))
+        .route(
+            "/customers/{id}",
+            get(customers::show).post(customers::rename),
+        )
+        .route("/customers/{id}/delete", post(customers::delete))
+        .route("/roles", get(roles::page).post(roles::create))
+        .route("/roles/rows", get(roles::rows))
+        .route("/roles/new", get(roles::new_pane))
+        .route("/roles/{id}", get(roles::show).post(roles::edit))
+        .route("/roles/{id}/delete", post(roles::delete))
+        .route("/resources", get(resources::page).post(resources::create))
+        .route("/resources/rows", get(resources::rows))
+        .route("/resources/new", get(resources::new_pane))
+        .route("/resources/{id}", get(resources::show))
+        .route("/resources/{id}/access", post(resources::give))
+        .route("/resources/{id}/access/revoke", post(resources::revoke))
+        .route("/resources/{id}/delete", post(resources::delete))
+        .route(
+            "/resource-groups",
+            get(resource_groups::page).post(resource_groups::create),
+        )
+        .route("/resource-groups/rows", get(resource_groups::rows))
+        .route("/resource-groups/new", get(resource_groups::new_pane))
+        .route("/resource-groups/{id}", get(resource_groups::show))
+        .route(
+            "/resource-groups/{id}/members",
+            post(resource_groups::add_member),
+        )
+        .route(
+            "/resource-groups/{id}/members/remove",
+            post(resource_groups::remove_member),
+        )
+        .route("/resource-groups/{id}/access", post(resource_groups::give))
+        .route(
+            "/resource-groups/{id}/access/revoke",
+            post(resource_groups::revoke),
+        )
+        .route(
+            "/resource-groups/{id}/delete",
+            post(resource_groups::delete),
+        )
 }
