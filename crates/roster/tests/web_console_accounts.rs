@@ -377,6 +377,13 @@ async fn thingsboard_login_as_user_owner_change_and_audit_trail() {
     b.click("#nav-account").await;
     b.wait_text("#account-login", "cora").await;
     b.find("#impersonation-banner").await;
+    // Her password stays hers: a login as user cannot change it.
+    b.fill("#current_password", PASSWORD).await;
+    b.fill("#new_password", "chosen by the admin").await;
+    b.fill("#confirm", "chosen by the admin").await;
+    b.click("#change-own-password").await;
+    b.wait_text(".form-error", "changed by its owner").await;
+    s.login("cora", PASSWORD).await;
     b.goto(&format!("{}/audit", s.base)).await;
     b.wait_text(".form-error", "not allowed").await;
     b.find("#impersonation-banner").await;
