@@ -422,3 +422,26 @@ pub async fn revoke_token(
     };
     respond(&s, &who, &headers, v).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_base64_svg_data_url_is_carried_back() {
+        let form = |qr: &str| FormData::parse(format!("secret=ABC&qr={qr}").as_bytes());
+        let good = form("data%3Aimage%2Fsvg%2Bxml%3Bbase64%2CPHN2Zz4%3D");
+        assert_eq!(carried_enrolment(&good).unwrap().secret, "ABC");
+        assert!(carried_enrolment(&form("javascript%3Aalert(1)")).is_none());
+        let sneaky = form("data%3Aimage%2Fsvg%2Bxml%3Bbase64%2C%22%3E%3Cscript%3E");
+        assert!(carried_enrolment(&sneaky).is_none());
+    }
+
+    #[test]
+    fn token_expiry_is_a_utc_day() {
+        let t = expiry("2030-05-01").unwrap().unwrap();
+        assert_eq!(t.to_rfc3339(), "2030-05-01T00:00:00+00:00");
+        assert!(expiry("").unwrap().is_none());
+        assert!(expiry("next week").is_err());
+    }
+}

@@ -592,3 +592,26 @@ pub async fn why(
 pub fn group_names(groups: &[choices::GroupChoice]) -> Vec<(Id, String)> {
     groups.iter().map(|g| (g.id, g.label.clone())).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn why_links_ask_about_the_scope_only_where_the_permission_applies() {
+        let user = Id::nil();
+        let scope: Id = "0190f8a0-0000-7000-8000-000000000001".parse().unwrap();
+        let tenant = Some("tenant".to_string());
+        let on_scope = |l: &str| l.contains(&format!("resource={scope}"));
+        let l = why_link(user, "*:read", scope, tenant.as_ref());
+        assert!(l.contains("action=read&") && on_scope(&l), "{l}");
+        let l = why_link(user, "tenant:update", scope, tenant.as_ref());
+        assert!(l.contains("action=tenant%3Aupdate") && on_scope(&l), "{l}");
+        // A device permission on a tenant: the form asks which device.
+        let l = why_link(user, "device:read", scope, tenant.as_ref());
+        assert!(l.contains("action=device%3Aread") && !on_scope(&l), "{l}");
+        // Every action: the form asks which one.
+        let l = why_link(user, "*:*", scope, tenant.as_ref());
+        assert!(l.contains("action=&") && on_scope(&l), "{l}");
+    }
+}
