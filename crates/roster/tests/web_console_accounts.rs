@@ -373,6 +373,11 @@ async fn thingsboard_login_as_user_owner_change_and_audit_trail() {
     assert!(banner.contains("cora"), "{banner}");
     b.wait_text("#signed-in-as", "cora").await;
     b.screenshot("login-as-user").await;
+    b.c.set_window_size(390, 844).await.expect("resize");
+    b.find("#return-to-my-account").await;
+    assert!(fits(&b).await, "the banner scrolls sideways at 390 px");
+    b.screenshot("login-as-user-390px").await;
+    b.c.set_window_size(1280, 900).await.expect("resize");
     // The banner stays on every page.
     b.click("#nav-account").await;
     b.wait_text("#account-login", "cora").await;
@@ -426,6 +431,8 @@ async fn thingsboard_login_as_user_owner_change_and_audit_trail() {
     assert_eq!(user.body["owner"], tenant.as_str());
     assert!(member_logins(&s, &tadmin, &north_ops).await.is_empty());
     assert_eq!(member_logins(&s, &tadmin, &ops).await, ["cora"]);
+    scroll_to(&b, "#user-details").await;
+    b.screenshot("user-owner-and-groups").await;
 
     // Delete: the confirmation says what stays; the audit trail does.
     b.click("#delete-user").await;

@@ -77,6 +77,15 @@ pub async fn smtp_test(
             let notice = format!("A test email went to {to}. If it does not arrive, check the mail server's log and the spam folder.");
             respond(&s, &who, &headers, &to, Some(&notice), FormErrors::none()).await
         }
+        Err(roster_core::CoreError::Conflict {
+            code: "smtp_not_configured",
+            ..
+        }) => {
+            let errors = FormErrors::general(
+                "Outgoing email is not configured: set smtp_url and smtp_from first.",
+            );
+            respond(&s, &who, &headers, &to, None, errors).await
+        }
         Err(e) => {
             let errors = FormErrors::from_core(&e, &["to"]);
             respond(&s, &who, &headers, &to, None, errors).await
