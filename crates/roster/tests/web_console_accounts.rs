@@ -292,8 +292,40 @@ async fn voip_own_profile_authenticator_tokens_and_delete() {
     b.click("#verify-code").await;
     b.wait_text("#signed-in-as", "vic").await;
 
-    // An API token, shown once; it works until revoked.
+    // Own sessions: the API's session shows beside this browser's and ends from here.
     b.goto(&format!("{}/account", s.base)).await;
+    let other = b
+        .wait_all(
+            "#own-sessions li:not([data-current])",
+            "data-session",
+            |l| l.len() == 1,
+        )
+        .await;
+    b.click(&format!(
+        "#own-sessions li[data-session='{}'] button",
+        other[0]
+    ))
+    .await;
+    b.wait_text("#account-notice", "Session ended.").await;
+    assert_eq!(
+        s.get("/api/v1/me", &vic).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Remove the authenticator: sign-in asks for the password only again.
+    b.click("#remove-totp").await;
+    b.wait_text("#totp-state", "Off").await;
+    let login = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "vic", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(login.body["next"], Value::Null, "{}", login.body);
+
+    // An API token, shown once; it works until revoked.
     b.fill("#token_name", "backup script").await;
     b.click("#create-token").await;
     b.wait_text("#account-notice", "backup script").await;
@@ -454,7 +486,31 @@ async fn thingsboard_login_as_user_owner_change_and_audit_trail() {
         "{actions:?}"
     );
 
-    // The audit page: filtered by target (her id: the username is gone), paged, exported.
+    // The audit page pages through the log, 50 events at a time.
+    for i in 0..55 {
+        s.create(
+            &tadmin,
+            "/api/v1/groups",
+            json!({"name": format!("Team {i:02}"), "owner": tenant}),
+        )
+        .await;
+    }
+    b.goto(&format!("{}/audit?action=group.create", s.base))
+        .await;
+    let first = b
+        .wait_all("tr.audit-row", "data-target", |r| r.len() == 50)
+        .await;
+    b.click("#next-page").await;
+    let second = b
+        .wait_all("tr.audit-row", "data-target", |r| r.len() == 7)
+        .await;
+    assert!(second.iter().all(|t| !first.contains(t)), "{second:?}");
+    // A time range after everything finds nothing.
+    b.goto(&format!("{}/audit?since=2999-01-01T00%3A00", s.base))
+        .await;
+    b.wait_text("#no-events", "No events match.").await;
+
+    // The audit page: filtered by target (her id: the username is gone), exported.
     b.goto(&format!("{}/audit", s.base)).await;
     b.find("tr.audit-row").await;
     b.fill("#target", &cora).await;
