@@ -8,15 +8,12 @@ use crate::choices::{self, GroupChoice, Owner};
 use crate::form::FormData;
 use crate::messages::{self, FormErrors};
 use crate::render;
-use crate::session;
-use crate::session::{Signed, SignedForm};
+use crate::session::{self, Signed, SignedForm};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::HeaderValue;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use axum::response::{IntoResponse, Redirect};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use roster_core::model::{TokenRecord, User, UserStatus};
 use roster_core::page::PageReq;
 use roster_core::service::{ActivationLink, GroupFilter, UpdateUser};
@@ -136,6 +133,7 @@ struct DetailsPane<'a> {
     activation: Option<(&'a str, String)>,
     errors: &'a FormErrors,
     owners: &'a [Owner],
+    owner_listed: bool,
     access: String,
     sessions: Vec<SessionRow>,
     has_authenticator: Option<bool>,
@@ -242,6 +240,7 @@ pub async fn render_pane(s: &WebState, who: &Signed, id: Id, extras: Extras) -> 
             .as_ref()
             .map(|(url, at)| (url.as_str(), at.format("%Y-%m-%d %H:%M UTC").to_string())),
         errors: &errors,
+        owner_listed: owners.iter().any(|o| o.id == user.owner),
         owners: &owners,
         access,
         sessions,
