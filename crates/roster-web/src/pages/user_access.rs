@@ -111,6 +111,19 @@ struct Labels {
 }
 
 impl Labels {
+    /// Labels knowing the caller's tenants and customers by their full names.
+    fn of_owners(owners: &[Owner]) -> Labels {
+        let mut labels = Labels::default();
+        for o in owners {
+            let rtype = match o.kind {
+                OrgKind::Customer => "customer",
+                _ => "tenant",
+            };
+            labels.add(o.id, o.label.clone(), rtype);
+        }
+        labels
+    }
+
     fn add(&mut self, id: Id, label: String, rtype: &str) {
         self.names.insert(id, label);
         self.types.insert(id, rtype.to_string());
@@ -492,9 +505,14 @@ async fn step_line(
 }
 
 /// `explain` in words.
-async fn answer(s: &WebState, who: &Signed, ex: &Explained, target: &str) -> Answer {
+async fn answer(
+    s: &WebState,
+    who: &Signed,
+    ex: &Explained,
+    target: &str,
+    labels: &mut Labels,
+) -> Answer {
     let e = &ex.explanation;
-    let mut labels = Labels::default();
     let verdict = match e.reason {
         None => format!("Allowed on {target}."),
         Some(DenyReason::Denied) => format!("Not allowed on {target}: a deny grant wins."),
@@ -512,11 +530,11 @@ async fn answer(s: &WebState, who: &Signed, ex: &Explained, target: &str) -> Ans
     };
     let mut path = Vec::new();
     for step in &e.allowed_by {
-        path.push(step_line(s, who, ex, step, &mut labels).await);
+        path.push(step_line(s, who, ex, step, labels).await);
     }
     let mut overridden_by = Vec::new();
     for step in &e.denied_by {
-        overridden_by.push(step_line(s, who, ex, step, &mut labels).await);
+        overridden_by.push(step_line(s, who, ex, step, labels).await);
     }
     let note = match e.ignored_in_project {
         Some(p) => Some(format!(
@@ -569,9 +587,12 @@ pub async fn why(
                 };
                 match s.service.explain(&who.ctx, &question).await {
                     Ok(ex) => {
-                        let mut labels = Labels::default();
+                        let owners = choices::owners(&s.service, &who.ctx)
+                            .await
+                            .unwrap_or_default();
+                        let mut labels = Labels::of_owners(&owners);
                         let name = labels.name(&s, &who, target).await;
-                        forms.answer = Some(answer(&s, &who, &ex, &name).await);
+                        forms.answer = Some(answer(&s, &who, &ex, &name, &mut labels).await);
                     }
                     Err(e) => errors = FormErrors::general(messages::plain(&e)),
                 }
