@@ -14,7 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use roster_core::access::{DenyReason, Reaching, Step};
-use roster_core::model::{Effect, GrantQuery, OrgKind, User};
+use roster_core::model::{Effect, GrantQuery, OrgKind, Role, User};
 use roster_core::page::PageReq;
 use roster_core::service::{CreateGrant, Explained, Question, ResourceFilter, UserFilter};
 use roster_core::{CoreError, Id, SYSTEM_NODE_ID};
@@ -203,43 +203,63 @@ async fn scopes_for(
             label: o.label.clone(),
         });
     }
-    if let Ok(p) = s
-        .service
-        .list_projects(&who.ctx, None, None, first(CHOICES))
-        .await
-    {
-        for p in p.items.into_iter().filter(|p| p.tenant == user.tenant) {
-            let label = format!("Project {}", p.name);
-            labels.add(p.id, label.clone(), "project");
-            out.push(Choice { id: p.id, label });
+    for node in near_nodes(user) {
+        if let Ok(p) = s
+            .service
+            .list_projects(&who.ctx, Some(node), None, first(CHOICES))
+            .await
+        {
+            for p in p.items {
+                let label = format!("Project {}", p.name);
+                labels.add(p.id, label.clone(), "project");
+                out.push(Choice { id: p.id, label });
+            }
         }
-    }
-    if let Ok(g) = s
-        .service
-        .list_resource_groups(&who.ctx, None, None, first(CHOICES))
-        .await
-    {
-        for g in g.items.into_iter().filter(|g| g.tenant == user.tenant) {
-            let label = format!("Resource group {}", g.name);
-            labels.add(g.id, label.clone(), "resource-group");
-            out.push(Choice { id: g.id, label });
+        if let Ok(g) = s
+            .service
+            .list_resource_groups(&who.ctx, Some(node), None, first(CHOICES))
+            .await
+        {
+            for g in g.items {
+                let label = format!("Resource group {}", g.name);
+                labels.add(g.id, label.clone(), "resource-group");
+                out.push(Choice { id: g.id, label });
+            }
         }
     }
     out
 }
 
-/// The roles the caller may give in the user's tenant (built-in and the tenant's own).
+/// The org nodes whose projects, resource groups and roles are offered for a user: their
+/// tenant and their own owner (each list a capped page, so an install with many tenants or
+/// customers still offers the ones that matter).
+fn near_nodes(user: &User) -> Vec<Id> {
+    let mut nodes = vec![user.tenant];
+    if user.owner != user.tenant {
+        nodes.push(user.owner);
+    }
+    nodes
+}
+
+/// The roles the caller may give to a user: the built-in ones, and those of the user's tenant
+/// and owner.
 async fn roles_for(s: &WebState, who: &Signed, user: &User, labels: &mut Labels) -> Vec<Choice> {
-    let Ok(page) = s
-        .service
-        .list_roles(&who.ctx, None, None, first(CHOICES))
-        .await
-    else {
-        return Vec::new();
+    // Without an owner, the first page starts with the built-in roles.
+    let mut roles: Vec<Role> = match s.service.list_roles(&who.ctx, None, None, first(1)).await {
+        Ok(p) => p.items.into_iter().filter(|r| r.builtin).collect(),
+        Err(_) => Vec::new(),
     };
-    page.items
+    for node in near_nodes(user) {
+        if let Ok(p) = s
+            .service
+            .list_roles(&who.ctx, Some(node), None, first(CHOICES))
+            .await
+        {
+            roles.extend(p.items);
+        }
+    }
+    roles
         .into_iter()
-        .filter(|r| r.builtin || r.tenant == user.tenant)
         .map(|r| {
             labels.add(r.id, r.name.clone(), "role");
             Choice {
