@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use roster_core::model::User;
 use roster_core::service::UpdateUser;
-use roster_core::validate::MIN_PASSWORD;
 use roster_core::{CoreError, Timestamp};
 
 /// The start of the QR code image's `data:` URL.
@@ -85,7 +84,6 @@ struct AccountPage<'a> {
     totp_on: bool,
     sessions: Vec<SessionRow>,
     tokens: Vec<TokenRow>,
-    min_password: usize,
 }
 
 fn when(t: Timestamp) -> String {
@@ -148,7 +146,6 @@ async fn render_body(s: &WebState, who: &Signed, v: &View) -> Result<String, Str
         totp_on,
         sessions,
         tokens,
-        min_password: MIN_PASSWORD,
     }))
 }
 

@@ -138,7 +138,6 @@ struct DetailsPane<'a> {
     sessions: Vec<SessionRow>,
     has_authenticator: Option<bool>,
     reason: &'a str,
-    min_password: usize,
 }
 
 #[derive(Template)]
@@ -246,7 +245,6 @@ pub async fn render_pane(s: &WebState, who: &Signed, id: Id, extras: Extras) -> 
         sessions,
         has_authenticator,
         reason: &extras.reason,
-        min_password: roster_core::validate::MIN_PASSWORD,
     })
 }
 
