@@ -97,7 +97,9 @@ pub fn plain(e: &CoreError) -> String {
         CoreError::NotFound { kind } => {
             return format!("This {kind} does not exist any more, or you may not see it.")
         }
-        CoreError::Forbidden { .. } => return "You are not allowed to do this.".into(),
+        CoreError::Forbidden { message } => {
+            return format!("You are not allowed to do this: {}", sentence_end(message))
+        }
         CoreError::PreconditionFailed => {
             return "Someone else changed this in the meantime. Reload to see their change, \
                     then try again."
@@ -147,7 +149,9 @@ pub fn plain(e: &CoreError) -> String {
                                   Show the activation link instead."
             .into(),
         "no_email" => "The user has no email address to send the link to.".into(),
-        _ => access_words(e).unwrap_or_else(|| sentence(&e.to_string())),
+        _ => access_words(e)
+            .or_else(|| account_words(code))
+            .unwrap_or_else(|| sentence(&e.to_string())),
     };
     words
 }
@@ -207,6 +211,33 @@ fn access_words(e: &CoreError) -> Option<String> {
         }
         _ => return None,
     })
+}
+
+/// The codes of the account pages (user details, My account, audit, settings) in words.
+fn account_words(code: &str) -> Option<String> {
+    let words = match code {
+        "reason_required" => "Say why, in a few words: the reason goes into the audit log.",
+        "not_active" => "Only an active user can be logged in as.",
+        "cannot_disable_self" => "You cannot disable your own account.",
+        "cannot_delete_self" => "You cannot delete your own account.",
+        "invalid_code" => "That code is wrong or was used already.",
+        "totp_enrolled" => "An authenticator is set up already; remove it first.",
+        "totp_not_enrolling" => "Start setting up the authenticator again.",
+        "invalid_expiry" => "Choose a day after today and at most two years away.",
+        "external_user" => "This user's password is held by the directory.",
+        "invalid_action" => "Type an action filter like user.create, or a family like user.",
+        _ => return None,
+    };
+    Some(words.to_string())
+}
+
+/// A service message as the end of a sentence: final full stop.
+fn sentence_end(message: &str) -> String {
+    if message.ends_with('.') {
+        message.to_string()
+    } else {
+        format!("{message}.")
+    }
 }
 
 /// A service message as a sentence: capital first letter, final full stop.

@@ -16,6 +16,10 @@ struct Shell<'a> {
     me: Option<String>,
     section: &'a str,
     body: String,
+    /// The administrator behind a "login as user" session: the banner shows while set.
+    impersonator: Option<String>,
+    /// Whether the Settings link shows.
+    system_admin: bool,
 }
 
 /// A plain message page: a heading, a sentence and maybe a link.
@@ -57,6 +61,8 @@ pub fn public_page(status: StatusCode, title: &str, body: String) -> Response {
         me: None,
         section: "",
         body,
+        impersonator: None,
+        system_admin: false,
     };
     (status, Html(text(&shell))).into_response()
 }
@@ -71,12 +77,18 @@ pub async fn page(
     body: String,
 ) -> Response {
     let me = s.service.me(&who.ctx).await.ok().map(|u| u.login);
+    let impersonator = match who.ctx.actor.impersonator {
+        Some(_) => s.service.impersonator(&who.ctx).await.ok().flatten(),
+        None => None,
+    };
     let shell = Shell {
         title,
         csrf: Some(&who.csrf),
         me,
         section,
         body,
+        impersonator: impersonator.map(|u| u.login),
+        system_admin: who.ctx.actor.system_admin,
     };
     (status, Html(text(&shell))).into_response()
 }

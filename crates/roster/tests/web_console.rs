@@ -3,9 +3,9 @@
 //! checks what they see and, through the API, what the server holds. Screenshots of the main
 //! pages land in `target/screenshots/`.
 
-mod common;
 #[path = "common/browser.rs"]
 mod browser;
+mod common;
 
 use browser::*;
 use common::*;

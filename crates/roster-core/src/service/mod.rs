@@ -9,6 +9,7 @@ mod credentials;
 mod decisions;
 mod demo;
 mod emails;
+mod factor_status;
 mod grants;
 mod groups;
 mod impersonation;

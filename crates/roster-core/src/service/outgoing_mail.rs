@@ -7,6 +7,17 @@ use crate::validate;
 use serde_json::json;
 
 impl Service {
+    /// Whether outgoing email is configured (system administrators: `settings:read` on the
+    /// root).
+    pub fn outgoing_mail_configured(&self, ctx: &Ctx) -> CoreResult<bool> {
+        if !self.may(ctx, "settings", "read", SYSTEM_NODE_ID) {
+            return Err(CoreError::forbidden(
+                "only system administrators see the outgoing email settings",
+            ));
+        }
+        Ok(self.mailer.is_some())
+    }
+
     /// Sends a test email to `to` (system administrators only), to check the SMTP settings.
     pub async fn send_test_email(&self, ctx: &Ctx, to: &str) -> CoreResult<()> {
         if !self.may(ctx, "settings", "update", SYSTEM_NODE_ID) {

@@ -221,4 +221,3 @@ pub async fn api_user(s: &Server, token: &str, login: &str) -> Option<Value> {
         .as_array()
         .and_then(|a| a.iter().find(|u| u["login"] == login).cloned())
 }
-
