@@ -67,3 +67,39 @@
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });
 })();
+
+// [data-when="NAME=VALUE"]: shown only while the form's radio NAME has VALUE (the role type
+// of a group's "Add a role" form). Without script every part shows and the server reads the
+// one the radio names.
+(function () {
+  "use strict";
+
+  function sync(form) {
+    form.querySelectorAll("[data-when]").forEach(function (el) {
+      var rule = el.getAttribute("data-when").split("=");
+      var checked = form.querySelector('input[name="' + rule[0] + '"]:checked');
+      el.hidden = checked !== null && checked.value !== rule[1];
+    });
+  }
+
+  function init(root) {
+    var forms = [];
+    if (root.matches && root.matches("form")) {
+      forms.push(root);
+    }
+    if (root.querySelectorAll) {
+      root.querySelectorAll("form").forEach(function (f) { forms.push(f); });
+    }
+    forms.forEach(function (form) {
+      if (form.hasAttribute("data-when-wired") || !form.querySelector("[data-when]")) {
+        return;
+      }
+      form.setAttribute("data-when-wired", "");
+      form.addEventListener("change", function () { sync(form); });
+      sync(form);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (e) { init(e.target); });
+})();

@@ -21,6 +21,8 @@ pub struct Owner {
     pub label: String,
     /// Ids from the root down to it.
     path: Vec<Id>,
+    /// Tenant or customer.
+    pub kind: OrgKind,
 }
 
 /// A group to join.
@@ -62,6 +64,7 @@ pub async fn owners(s: &Service, ctx: &Ctx) -> CoreResult<Vec<Owner>> {
                 .collect::<Vec<_>>()
                 .join(" › "),
             path: n.path.clone(),
+            kind: n.kind,
         })
         .collect();
     owners.sort_by_key(|o| o.label.to_lowercase());
@@ -117,4 +120,11 @@ pub async fn groups_for(
         }
     }
     Ok(out)
+}
+
+impl Owner {
+    /// Whether this node is `node` or lies below it.
+    pub fn is_within(&self, node: Id) -> bool {
+        self.path.contains(&node)
+    }
 }

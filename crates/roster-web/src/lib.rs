@@ -28,9 +28,10 @@ pub struct WebState {
 }
 
 /// The policy every console page is served with: nothing from elsewhere, no inline script
-/// or style, no framing, forms post only here.
+/// or style, no framing, forms post only here. Images may also be `data:` URLs: the
+/// authenticator QR code is one, so that no secret needs a URL or server-side state.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
 /// The console's routes at `/`, with their security headers. Merge it with the API's router.

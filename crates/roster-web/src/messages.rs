@@ -96,7 +96,9 @@ pub fn plain(e: &CoreError) -> String {
         CoreError::NotFound { kind } => {
             return format!("This {kind} does not exist any more, or you may not see it.")
         }
-        CoreError::Forbidden { .. } => return "You are not allowed to do this.".into(),
+        CoreError::Forbidden { message } => {
+            return format!("You are not allowed to do this: {}", sentence_end(message))
+        }
         CoreError::PreconditionFailed => {
             return "Someone else changed this in the meantime. Reload to see their change, \
                     then try again."
@@ -151,7 +153,93 @@ pub fn plain(e: &CoreError) -> String {
                                   Show the activation link instead."
             .into(),
         "no_email" => "The user has no email address to send the link to.".into(),
-        _ => sentence(&e.to_string()),
+        _ => access_words(e)
+            .or_else(|| account_words(code))
+            .unwrap_or_else(|| sentence(&e.to_string())),
+    }
+}
+
+/// The access model's error codes in words: roles, grants, projects, customers, resources.
+fn access_words(e: &CoreError) -> Option<String> {
+    let (code, details) = match e {
+        CoreError::Invalid { code, .. } => (*code, None),
+        CoreError::Conflict { code, details, .. } => (*code, details.as_ref()),
+        _ => return None,
+    };
+    let text = |key: &str| {
+        details
+            .and_then(|d| d.get(key))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    Some(match code {
+        "exclusive_group_conflict" => format!(
+            "This user is already in the group {} of this exclusive project: a user is in \
+             one of its groups at most. Remove them from that group first.",
+            text("group_name")
+        ),
+        "role_in_use" => "Grants still use this role: revoke them first, then delete it.".into(),
+        "builtin_role" => "Built-in roles cannot change or be deleted.".into(),
+        "builtin_grant" => "These are the rights that make a predefined group what it is; \
+                            they cannot be revoked."
+            .into(),
+        "level_fixed" => "A group's level (project or system) is fixed when it is created.".into(),
+        "not_attachable" => "Only a custom group of a tenant or customer can be added to a \
+                             project as a system-level group."
+            .into(),
+        "unknown_role" => "Choose a role from the list.".into(),
+        "unknown_scope" => "Choose where the role holds from the list.".into(),
+        "unknown_subject" | "unknown_group_name" => "No user or group has this name.".into(),
+        "unknown_resource" => "No resource has this name.".into(),
+        "ambiguous_resource" => {
+            "Several resources have this name: rename one of them first.".into()
+        }
+        "unknown_parent" => {
+            "The tenant or customer to add it under does not exist any more.".into()
+        }
+        "unknown_type" | "unknown_action" | "malformed_permission" => {
+            format!(
+                "{} Permissions are spelled type:action.",
+                sentence(&e.to_string())
+            )
+        }
+        "invalid_permissions" => "Tick at least one permission.".into(),
+        "allow_and_deny" => "A permission is either allowed or denied, not both.".into(),
+        "invalid_validity" => "The last day must not come before the first.".into(),
+        "invalid_date" => "Type a date like 2025-03-01.".into(),
+        "member_outside_project_owner" => "A project holds users of its owner or below it.".into(),
+        "cannot_remove_own_admin" => {
+            "You cannot take yourself out of an Administrators group.".into()
+        }
+        _ => return None,
+    })
+}
+
+/// The codes of the account pages (user details, My account, audit, settings) in words.
+fn account_words(code: &str) -> Option<String> {
+    let words = match code {
+        "reason_required" => "Say why, in a few words: the reason goes into the audit log.",
+        "not_active" => "Only an active user can be logged in as.",
+        "cannot_disable_self" => "You cannot disable your own account.",
+        "cannot_delete_self" => "You cannot delete your own account.",
+        "invalid_code" => "That code is wrong or was used already.",
+        "totp_enrolled" => "An authenticator is set up already; remove it first.",
+        "totp_not_enrolling" => "Start setting up the authenticator again.",
+        "invalid_expiry" => "Choose a day after today and at most two years away.",
+        "external_user" => "This user's password is held by the directory.",
+        "invalid_action" => "Type an action filter like user.create, or a family like user.",
+        _ => return None,
+    };
+    Some(words.to_string())
+}
+
+/// A service message as the end of a sentence: final full stop.
+fn sentence_end(message: &str) -> String {
+    if message.ends_with('.') {
+        message.to_string()
+    } else {
+        format!("{message}.")
     }
 }
 
@@ -185,5 +273,19 @@ mod tests {
         assert!(hidden.field("email").is_none() && hidden.general.is_some());
         let other = CoreError::conflict("something_new", "the thing clashes");
         assert_eq!(plain(&other), "The thing clashes.");
+    }
+
+    #[test]
+    fn an_exclusive_conflict_names_the_group_the_user_is_in() {
+        let e = CoreError::Conflict {
+            code: "exclusive_group_conflict",
+            message: "project 'Tunnel' is exclusive".into(),
+            details: Some(serde_json::json!({"group_name": "Diggers"})),
+        };
+        assert!(
+            plain(&e).contains("already in the group Diggers"),
+            "{}",
+            plain(&e)
+        );
     }
 }

@@ -16,6 +16,8 @@ struct Shell<'a> {
     me: Option<String>,
     section: &'a str,
     body: String,
+    /// The administrator behind a "login as user" session: the banner shows while set.
+    impersonator: Option<String>,
 }
 
 /// A plain message page: a heading, a sentence and maybe a link.
@@ -57,6 +59,7 @@ pub fn public_page(status: StatusCode, title: &str, body: String) -> Response {
         me: None,
         section: "",
         body,
+        impersonator: None,
     };
     (status, Html(text(&shell))).into_response()
 }
@@ -71,12 +74,17 @@ pub async fn page(
     body: String,
 ) -> Response {
     let me = s.service.me(&who.ctx).await.ok().map(|u| u.login);
+    let impersonator = match who.ctx.actor.impersonator {
+        Some(_) => s.service.impersonator(&who.ctx).await.ok().flatten(),
+        None => None,
+    };
     let shell = Shell {
         title,
         csrf: Some(&who.csrf),
         me,
         section,
         body,
+        impersonator: impersonator.map(|u| u.login),
     };
     (status, Html(text(&shell))).into_response()
 }

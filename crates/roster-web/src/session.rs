@@ -1,6 +1,8 @@
 //! Who is using the console: the API's session cookie, and the CSRF check every
 //! state-changing form post passes (the token derived from the session secret, sent as the
-//! `csrf` field or the API's `x-csrf-token` header).
+//! `csrf` field or the API's `x-csrf-token` header). While an administrator is logged in as
+//! another user, the console's own impersonation cookie carries that session's bearer token
+//! beside the administrator's untouched session cookie.
 
 use crate::form::FormData;
 use crate::WebState;
@@ -16,8 +18,12 @@ use roster_core::{secret, Actor, Ctx};
 pub const CSRF_FIELD: &str = "csrf";
 /// The cookie pairing the sign-in form with its browser before any session exists.
 pub const LOGIN_COOKIE: &str = "roster_login_csrf";
+/// The console's cookie holding a "login as user" session's bearer token.
+pub const IMPERSONATION_COOKIE: &str = "roster_impersonation";
 
 /// A signed-in console user: their request context and the CSRF token their forms carry.
+/// While impersonating, the actor is the user logged in as (with the administrator as
+/// `ctx.actor.impersonator`) and the CSRF token is derived from that session.
 pub struct Signed {
     /// Who is acting, with request id and address for the audit log.
     pub ctx: Ctx,
@@ -71,11 +77,18 @@ impl FromRequestParts<WebState> for Signed {
             return Err(to_sign_in(parts));
         };
         let mut ctx = anonymous_ctx(parts).await;
+        let mut csrf = secret::csrf_token(&token);
         ctx.actor = actor;
-        Ok(Signed {
-            ctx,
-            csrf: secret::csrf_token(&token),
-        })
+        // A login as user counts only in the browser of the administrator who started it.
+        if let Some(imp) = cookie(parts, IMPERSONATION_COOKIE) {
+            if let Ok(as_user) = s.service.authenticate(&imp).await {
+                if as_user.impersonator.is_some() && as_user.impersonator == ctx.actor.user {
+                    csrf = secret::csrf_token(&imp);
+                    ctx.actor = as_user;
+                }
+            }
+        }
+        Ok(Signed { ctx, csrf })
     }
 }
 
@@ -125,9 +138,24 @@ pub fn session_cookies(s: &WebState, out: &LoginOutcome) -> Vec<HeaderValue> {
     .collect()
 }
 
+/// The `Set-Cookie` value that carries a "login as user" session for as long as it lasts.
+pub fn impersonation_cookie(s: &WebState, token: &str) -> Option<HeaderValue> {
+    let secure = if s.secure_cookies { "; Secure" } else { "" };
+    let max_age = s.service.settings().impersonation_ttl.num_seconds();
+    HeaderValue::from_str(&format!(
+        "{IMPERSONATION_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .ok()
+}
+
+/// The `Set-Cookie` value that forgets a "login as user" session.
+pub fn cleared_impersonation() -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!("{IMPERSONATION_COOKIE}=; Path=/; Max-Age=0")).ok()
+}
+
 /// `Set-Cookie` values that end the browser's session.
 pub fn cleared_cookies() -> Vec<HeaderValue> {
-    [SESSION_COOKIE, CSRF_COOKIE]
+    [SESSION_COOKIE, CSRF_COOKIE, IMPERSONATION_COOKIE]
         .iter()
         .filter_map(|name| HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0")).ok())
         .collect()

@@ -222,3 +222,41 @@ async fn the_session_lasts_as_long_as_configured() {
         "ends in {left}"
     );
 }
+
+#[tokio::test]
+async fn a_login_as_user_makes_nothing_that_outlives_it() {
+    let s = Server::start();
+    let sys = s.admin().await;
+    let (tenant, tadmin) = s.tenant_with_admin(&sys, "Acme").await;
+    let olga = s.user(&tadmin, &tenant, "olga", &[]).await;
+    let r = s
+        .post(
+            &format!("/api/v1/users/{olga}/impersonate"),
+            &tadmin,
+            json!({"reason": "support ticket 7"}),
+        )
+        .await;
+    let as_olga = r.body["token"].as_str().unwrap().to_string();
+    let token = s
+        .post("/api/v1/me/tokens", &as_olga, json!({"name": "keep me"}))
+        .await;
+    assert_eq!(token.status, StatusCode::FORBIDDEN, "{}", token.body);
+    let password = s
+        .post(
+            "/api/v1/me/password",
+            &as_olga,
+            json!({"current_password": PASSWORD, "new_password": "the admin's choice now"}),
+        )
+        .await;
+    // The API does not take the impersonation token there at all; the service refuses too.
+    assert_eq!(
+        password.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        password.body
+    );
+    s.login("olga", PASSWORD).await;
+    let tokens = s.get("/api/v1/me/tokens", &as_olga).await;
+    assert_eq!(tokens.body, json!([]));
+    s.assert_consistent();
+}

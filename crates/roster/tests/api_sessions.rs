@@ -127,3 +127,54 @@ async fn administrators_end_a_users_sessions() {
     );
     s.assert_consistent();
 }
+
+#[tokio::test]
+async fn administrators_end_one_of_a_users_sessions() {
+    let s = Server::start();
+    let sys = s.admin().await;
+    let (tenant, tadmin) = s.tenant_with_admin(&sys, "Acme").await;
+    let ivan = s.user(&tadmin, &tenant, "ivan", &[]).await;
+    s.user(&tadmin, &tenant, "judy", &[]).await;
+    let one = s.login("ivan", PASSWORD).await;
+    let two = s.login("ivan", PASSWORD).await;
+    let judys = s.login("judy", PASSWORD).await;
+    let listed = ids(&s.get("/api/v1/me/sessions", &one).await.body);
+    let current = s.get("/api/v1/me/sessions", &one).await.body;
+    let ones = current
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["current"] == true)
+        .and_then(|t| t["id"].as_str())
+        .unwrap()
+        .to_string();
+    assert_eq!(listed.len(), 2);
+
+    // Another ordinary user may not; an unknown session is not found.
+    let path = format!("/api/v1/users/{ivan}/sessions/{ones}");
+    assert_eq!(s.delete(&path, &judys).await.status, StatusCode::NOT_FOUND);
+    let judys_id = s.get("/api/v1/me", &judys).await.id();
+    let other = format!("/api/v1/users/{judys_id}/sessions/{ones}");
+    assert_eq!(
+        s.delete(&other, &tadmin).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    assert_eq!(
+        s.delete(&path, &tadmin).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.get("/api/v1/me", &one).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(s.get("/api/v1/me", &two).await.status, StatusCode::OK);
+    let audit = s
+        .get(
+            &format!("/api/v1/audit?action=session.end&target={ones}"),
+            &tadmin,
+        )
+        .await;
+    assert_eq!(audit.body["items"][0]["summary"]["user"], ivan.as_str());
+    s.assert_consistent();
+}

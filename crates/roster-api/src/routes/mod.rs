@@ -154,6 +154,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
             sessions::user_sessions,
             sessions::end_user_sessions
         ))
+        .routes(routes!(sessions::end_user_session))
 }
 
 /// A JSON body with the object's version as a strong ETag.

@@ -75,3 +75,17 @@ pub async fn end_user_sessions(
         .await?;
     Ok(Json(EndedDto { ended }))
 }
+
+/// End one of a user's sessions (an administrator of the owner, or the user).
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions/{session}", tag = "users",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn end_user_session(
+    State(s): State<AppState>,
+    Authed(ctx): Authed,
+    Path((id, session)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.service
+        .end_user_session(&ctx, parse_id(&id, "user")?, parse_id(&session, "session")?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

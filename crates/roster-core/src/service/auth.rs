@@ -444,6 +444,11 @@ impl Service {
         expires_at: Option<Timestamp>,
     ) -> CoreResult<NewApiToken> {
         let user = ctx.actor.user.ok_or_else(unauthenticated)?;
+        if ctx.actor.impersonator.is_some() {
+            return Err(CoreError::forbidden(
+                "API tokens are made by their owner, not from a login as user",
+            ));
+        }
         let name = validate::name("name", name)?;
         let at = now();
         let expires_at = expires_at.unwrap_or(at + Duration::days(DEFAULT_API_TOKEN_DAYS));

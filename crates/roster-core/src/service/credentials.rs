@@ -202,6 +202,11 @@ impl Service {
             .actor
             .user
             .ok_or_else(|| CoreError::forbidden("sign in first"))?;
+        if ctx.actor.impersonator.is_some() {
+            return Err(CoreError::forbidden(
+                "a password is changed by its owner, not from a login as user",
+            ));
+        }
         let (user, hash, policy) = {
             let mut tx = self.read().await?;
             let u = tx

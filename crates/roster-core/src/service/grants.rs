@@ -6,6 +6,7 @@ use super::{audit, check_version, Ctx, Service};
 use crate::access::builtin::{builtin_role, ADMINISTRATOR_ROLE, READ_ONLY_ROLE};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, Timestamp};
+use crate::lists::grants_of_subject;
 use crate::model::{
     AccessChange, AccessKind, Effect, Grant, GrantQuery, GroupKind, ScopeKind, SubjectKind,
 };
@@ -129,6 +130,141 @@ impl Service {
         self.commit_access(tx, &[AccessChange::new(AccessKind::Grant, g.id)])
             .await?;
         Ok(g)
+    }
+
+    /// Sets a subject's inline permissions on a scope, as an access panel saves them: all
+    /// rows together, in one transaction. Afterwards the subject's inline grants on the scope
+    /// without a validity window are one allow grant of `allow` and one deny grant of `deny`
+    /// (none where the list is empty); time-bound inline grants and role grants stay as they
+    /// are. Needs `grant:create` on the scope to add and `grant:delete` to take away, and
+    /// holding what `allow` gives there.
+    pub async fn set_inline_grants(
+        &self,
+        ctx: &Ctx,
+        subject: Id,
+        scope: Id,
+        allow: &[String],
+        deny: &[String],
+    ) -> CoreResult<Vec<Grant>> {
+        self.retrying(|| self.set_inline_grants_once(ctx, subject, scope, allow, deny))
+            .await
+    }
+
+    async fn set_inline_grants_once(
+        &self,
+        ctx: &Ctx,
+        subject: Id,
+        scope: Id,
+        allow: &[String],
+        deny: &[String],
+    ) -> CoreResult<Vec<Grant>> {
+        let mut tx = self.write().await?;
+        let (scope_kind, scope_tenant) = self.scope_of(tx.as_mut(), ctx, scope).await?;
+        let (subject_kind, subject_tenant) = self.subject_of(tx.as_mut(), ctx, subject).await?;
+        if subject_tenant != scope_tenant && subject_tenant != crate::SYSTEM_NODE_ID {
+            return Err(CoreError::invalid(
+                "unknown_scope",
+                "scope",
+                "the scope lies in another tenant than the subject",
+            ));
+        }
+        let mut wanted = Vec::new();
+        for (effect, field, perms) in [
+            (Effect::Allow, "allow", allow),
+            (Effect::Deny, "deny", deny),
+        ] {
+            if !perms.is_empty() {
+                wanted.push((
+                    effect,
+                    checked_permissions(tx.as_mut(), field, perms).await?,
+                ));
+            }
+        }
+        if let [(_, allowed), (_, denied)] = wanted.as_slice() {
+            if let Some(both) = allowed.iter().find(|p| denied.contains(p)) {
+                return Err(CoreError::invalid(
+                    "allow_and_deny",
+                    "deny",
+                    format!("{both} cannot be both allowed and denied"),
+                ));
+            }
+        }
+        let existing: Vec<Grant> = grants_of_subject(tx.as_mut(), subject)
+            .await?
+            .into_iter()
+            .filter(|g| {
+                g.scope == scope
+                    && g.role.is_none()
+                    && g.valid_from.is_none()
+                    && g.valid_until.is_none()
+            })
+            .collect();
+        let unchanged = existing.len() == wanted.len()
+            && wanted.iter().all(|(effect, perms)| {
+                existing
+                    .iter()
+                    .any(|g| g.effect == *effect && g.permissions == *perms)
+            });
+        if unchanged {
+            return Ok(existing);
+        }
+        if !existing.is_empty() {
+            self.require(ctx, "grant", "delete", scope)?;
+        }
+        if !wanted.is_empty() {
+            self.require(ctx, "grant", "create", scope)?;
+        }
+        let at = now();
+        let created: Vec<Grant> = wanted
+            .into_iter()
+            .map(|(effect, permissions)| Grant {
+                id: new_id(),
+                tenant: scope_tenant,
+                subject,
+                subject_kind,
+                role: None,
+                permissions,
+                scope,
+                scope_kind,
+                effect,
+                valid_from: None,
+                valid_until: None,
+                version: 1,
+                created_at: at,
+                updated_at: at,
+            })
+            .collect();
+        self.require_holds_all(ctx, &created)?;
+        let mut changes = Vec::new();
+        for g in &existing {
+            tx.delete_grant(g.id).await?;
+            changes.push(AccessChange::new(AccessKind::Grant, g.id));
+        }
+        for g in &created {
+            tx.insert_grant(g).await?;
+            changes.push(AccessChange::new(AccessKind::Grant, g.id));
+        }
+        let listed = |effect: Effect| -> Vec<String> {
+            created
+                .iter()
+                .filter(|g| g.effect == effect)
+                .flat_map(|g| g.permissions.clone())
+                .collect()
+        };
+        audit(
+            tx.as_mut(),
+            ctx,
+            scope_tenant,
+            "grant.set_inline",
+            Some(subject),
+            json!({"subject": subject, "scope": scope, "allow": listed(Effect::Allow),
+                   "deny": listed(Effect::Deny),
+                   "removed": existing.iter().map(|g| g.id).collect::<Vec<_>>(),
+                   "created": created.iter().map(|g| g.id).collect::<Vec<_>>()}),
+        )
+        .await?;
+        self.commit_access(tx, &changes).await?;
+        Ok(created)
     }
 
     /// One grant, if the caller may read grants on its scope.

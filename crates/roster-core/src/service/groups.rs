@@ -1,7 +1,7 @@
 //! Groups and their members.
 
 use super::authorize::Visible;
-use super::projects::exclusive_conflict;
+use super::projects::{detach_in, exclusive_conflict};
 use super::{audit, check_version, unique_as, Ctx, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, Timestamp};
@@ -246,7 +246,9 @@ impl Service {
     }
 
     /// Deletes a custom group with its grants; its members' accounts stay. For a
-    /// project-level group, `members` says whether they stay in the project.
+    /// project-level group, `members` says whether they stay in the project; an org-level
+    /// group is first detached from the projects it is attached to, so its members leave
+    /// them as [`Service::detach_group`] says.
     pub async fn delete_group(
         &self,
         ctx: &Ctx,
@@ -288,7 +290,11 @@ impl Service {
                 }
             }
         }
+        let mut left_projects = serde_json::Map::new();
         for p in tx.projects_of_group(id).await? {
+            if let Some(detached) = detach_in(tx.as_mut(), p, id).await? {
+                left_projects.insert(p.to_string(), json!(detached.members_removed));
+            }
             changes.push(AccessChange::new(AccessKind::Project, p));
         }
         tx.delete_group(id).await?;
@@ -301,7 +307,8 @@ impl Service {
             json!({"name": group.name, "members": match members {
                 DeleteMembers::Keep => "keep",
                 DeleteMembers::Remove => "remove",
-            }, "removed_from_project": removed_from_project}),
+            }, "removed_from_project": removed_from_project,
+                   "left_projects": left_projects}),
         )
         .await?;
         self.commit_access(tx, &changes).await?;
@@ -465,7 +472,12 @@ fn fixed_membership(group: &Group) -> CoreResult<()> {
 
 impl Service {
     /// The group `id`, if the caller may read it; otherwise "not found".
-    async fn visible_group(&self, tx: &mut dyn StoreTx, ctx: &Ctx, id: Id) -> CoreResult<Group> {
+    pub(super) async fn visible_group(
+        &self,
+        tx: &mut dyn StoreTx,
+        ctx: &Ctx,
+        id: Id,
+    ) -> CoreResult<Group> {
         tx.get_group(ctx.actor.scope(), id)
             .await?
             .filter(|g| self.may(ctx, "group", "read", g.id))

@@ -7,13 +7,16 @@ use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, Timestamp};
 use crate::lists::{all_members, groups_of_project};
 use crate::model::{
-    AccessChange, AccessKind, GroupLevel, OwnedQuery, Project, ResourceQuery, User,
+    AccessChange, AccessKind, Group, GroupLevel, OwnedQuery, Project, ResourceQuery, User,
 };
 use crate::page::{Page, PageReq};
 use crate::store::{StoreTx, TenantScope};
 use crate::validate;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
+
+/// The most users [`Service::project_group_memberships`] answers about at once.
+pub const MAX_USERS_ASKED: usize = 200;
 
 /// What an administrator fills in to create a project.
 #[derive(Debug, Clone)]
@@ -307,38 +310,106 @@ impl Service {
         for project in projects {
             let p = self.visible_project(tx.as_mut(), ctx, *project).await?;
             self.require(ctx, "project", "update", p.id)?;
-            if !tx.detach_group(p.id, group).await? {
+            let Some(detached) = detach_in(tx.as_mut(), p.id, group).await? else {
                 return Err(CoreError::not_found("attached group"));
-            }
-            for grant in tx.delete_grants_between(group, p.id).await? {
-                changes.push(AccessChange::new(AccessKind::Grant, grant));
-            }
-            let remaining = groups_of_project(tx.as_mut(), p.id).await?;
-            let mut removed = 0;
-            for u in all_members(tx.as_mut(), group).await? {
-                let mut elsewhere = false;
-                for other in &remaining {
-                    if tx.get_membership(*other, u).await?.is_some() {
-                        elsewhere = true;
-                        break;
-                    }
-                }
-                if !elsewhere && tx.remove_project_member(p.id, u).await? {
-                    removed += 1;
-                }
-            }
+            };
+            changes.extend(
+                detached
+                    .grants
+                    .iter()
+                    .map(|g| AccessChange::new(AccessKind::Grant, *g)),
+            );
             audit(
                 tx.as_mut(),
                 ctx,
                 p.tenant,
                 "project.group_detach",
                 Some(p.id),
-                json!({"group": group, "members_removed": removed}),
+                json!({"group": group, "members_removed": detached.members_removed}),
             )
             .await?;
             changes.push(AccessChange::new(AccessKind::Project, p.id));
         }
         self.commit_access(tx, &changes).await
+    }
+
+    /// The org-level groups attached to a project the caller may read, by name (the
+    /// console's "system level user groups" of a project).
+    pub async fn attached_groups(&self, ctx: &Ctx, project: Id) -> CoreResult<Vec<Group>> {
+        let mut tx = self.read().await?;
+        let p = self.visible_project(tx.as_mut(), ctx, project).await?;
+        let mut groups = Vec::new();
+        for g in tx.attached_groups(p.id).await? {
+            if let Some(group) = tx.get_group(TenantScope::Tenant(p.tenant), g).await? {
+                if self.may(ctx, "group", "read", group.id) {
+                    groups.push(group);
+                }
+            }
+        }
+        groups.sort_by_key(|g| g.name.to_lowercase());
+        Ok(groups)
+    }
+
+    /// The projects a group gives rights in and brings its members into: a project-level
+    /// group's own project, or the projects an org-level group is attached to; those the
+    /// caller may read, by name.
+    pub async fn group_projects(&self, ctx: &Ctx, group: Id) -> CoreResult<Vec<Project>> {
+        let mut tx = self.read().await?;
+        let g = self.visible_group(tx.as_mut(), ctx, group).await?;
+        let ids = match g.level {
+            GroupLevel::Project => vec![g.owner],
+            GroupLevel::Org => tx.projects_of_group(g.id).await?,
+        };
+        let mut projects = Vec::new();
+        for id in ids {
+            if let Some(p) = tx.get_project(TenantScope::Tenant(g.tenant), id).await? {
+                if self.may(ctx, "project", "read", p.id) {
+                    projects.push(p);
+                }
+            }
+        }
+        projects.sort_by_key(|p| p.name.to_lowercase());
+        Ok(projects)
+    }
+
+    /// For each of `users`, the groups of `project` (that the caller may read) they are an
+    /// explicit member of: what an exclusive project's "already in a group" column shows. At
+    /// most [`MAX_USERS_ASKED`] users at once (a page of a picker).
+    pub async fn project_group_memberships(
+        &self,
+        ctx: &Ctx,
+        project: Id,
+        users: &[Id],
+    ) -> CoreResult<Vec<(Id, Group)>> {
+        if users.len() > MAX_USERS_ASKED {
+            return Err(CoreError::invalid(
+                "too_many_users",
+                "users",
+                format!("ask about at most {MAX_USERS_ASKED} users at once"),
+            ));
+        }
+        let mut tx = self.read().await?;
+        let p = self.visible_project(tx.as_mut(), ctx, project).await?;
+        let groups = groups_of_project(tx.as_mut(), p.id).await?;
+        let mut names: HashMap<Id, Group> = HashMap::new();
+        let mut out = Vec::new();
+        for user in users {
+            for m in tx.memberships_of_user(*user).await? {
+                if !groups.contains(&m.group) {
+                    continue;
+                }
+                if let Entry::Vacant(slot) = names.entry(m.group) {
+                    let group = tx.get_group(TenantScope::Tenant(p.tenant), m.group).await?;
+                    if let Some(g) = group.filter(|g| self.may(ctx, "group", "read", g.id)) {
+                        slot.insert(g);
+                    }
+                }
+                if let Some(g) = names.get(&m.group) {
+                    out.push((*user, g.clone()));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// A page of a project's members.
@@ -477,4 +548,44 @@ pub(super) fn exclusive_conflict(
         ),
         details: Some(json!({"project": p.id, "group": group, "group_name": name, "user": user})),
     }
+}
+
+/// What taking an org-level group out of a project did.
+pub(super) struct Detached {
+    /// The group's grants held on the project, now gone.
+    pub grants: Vec<Id>,
+    /// How many of its members left the project.
+    pub members_removed: usize,
+}
+
+/// Takes org-level group `group` out of `project` inside `tx`: its grants held on the
+/// project go, and its members leave the project unless another of the project's groups
+/// holds them. `None` when the group was not attached.
+pub(super) async fn detach_in(
+    tx: &mut dyn StoreTx,
+    project: Id,
+    group: Id,
+) -> CoreResult<Option<Detached>> {
+    if !tx.detach_group(project, group).await? {
+        return Ok(None);
+    }
+    let grants = tx.delete_grants_between(group, project).await?;
+    let remaining = groups_of_project(tx, project).await?;
+    let mut members_removed = 0;
+    for u in all_members(tx, group).await? {
+        let mut elsewhere = false;
+        for other in &remaining {
+            if tx.get_membership(*other, u).await?.is_some() {
+                elsewhere = true;
+                break;
+            }
+        }
+        if !elsewhere && tx.remove_project_member(project, u).await? {
+            members_removed += 1;
+        }
+    }
+    Ok(Some(Detached {
+        grants,
+        members_removed,
+    }))
 }

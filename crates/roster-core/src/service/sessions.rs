@@ -59,6 +59,43 @@ impl Service {
         self.commit_access(tx, &super::auth::token_ended(ctx)).await
     }
 
+    /// Ends one session of `user`: one of the caller's own, or of a user whose owner the
+    /// caller administers (`user:update`).
+    pub async fn end_user_session(&self, ctx: &Ctx, user: Id, session: Id) -> CoreResult<()> {
+        self.retrying(|| self.end_user_session_once(ctx, user, session))
+            .await
+    }
+
+    /// One attempt of [`Service::end_user_session`].
+    async fn end_user_session_once(&self, ctx: &Ctx, user: Id, session: Id) -> CoreResult<()> {
+        let mut tx = self.write().await?;
+        let (u, _) = self.visible_user(tx.as_mut(), ctx, user).await?;
+        if !ctx.actor.is(u.id) && !self.may(ctx, "user", "update", u.id) {
+            return Err(CoreError::forbidden(
+                "an administrator of the owner ends other users' sessions",
+            ));
+        }
+        let owned = tx
+            .list_user_tokens(u.id, TokenKind::Session)
+            .await?
+            .iter()
+            .any(|t| t.id == session);
+        if !owned || !tx.delete_token(session).await? {
+            return Err(CoreError::not_found("session"));
+        }
+        audit(
+            tx.as_mut(),
+            ctx,
+            u.tenant,
+            "session.end",
+            Some(session),
+            json!({"user": u.id}),
+        )
+        .await?;
+        self.commit_access(tx, &[AccessChange::new(AccessKind::User, u.id)])
+            .await
+    }
+
     /// An administrator of the user's owner ends all of the user's sessions; how many ended.
     pub async fn end_user_sessions(&self, ctx: &Ctx, user: Id) -> CoreResult<u64> {
         self.retrying(|| self.end_user_sessions_once(ctx, user))

@@ -1,17 +1,20 @@
-//! The user details pane: edit details, enable or disable, groups, activation link, delete.
+//! The user details pane: edit details, enable or disable, owner and groups, roles and access
+//! (in `user_access`), password, second factors, sessions, activation link, login as user,
+//! delete.
 
+use super::user_access::{self, AccessForms};
 use super::users::{self, full_name, status_label};
-use crate::choices::{self, GroupChoice};
+use crate::choices::{self, GroupChoice, Owner};
 use crate::form::FormData;
 use crate::messages::{self, FormErrors};
 use crate::render;
-use crate::session::{Signed, SignedForm};
+use crate::session::{self, Signed, SignedForm};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use roster_core::model::{User, UserStatus};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use roster_core::model::{TokenRecord, User, UserStatus};
 use roster_core::page::PageReq;
 use roster_core::service::{ActivationLink, GroupFilter, UpdateUser};
 use roster_core::{Id, Timestamp};
@@ -30,6 +33,57 @@ pub struct Extras {
     pub typed: Option<Details>,
     /// Errors to show.
     pub errors: FormErrors,
+    /// The access forms as typed, and the last "why?" answer.
+    pub access: AccessForms,
+    /// The reason typed for a login as user that was refused.
+    pub reason: String,
+}
+
+impl Extras {
+    /// A pane with a notice.
+    pub fn notice(text: impl Into<String>) -> Extras {
+        Extras {
+            notice: Some(text.into()),
+            ..Extras::default()
+        }
+    }
+
+    /// A pane with an error above its forms.
+    pub fn error(text: impl Into<String>) -> Extras {
+        Extras {
+            errors: FormErrors::general(text),
+            ..Extras::default()
+        }
+    }
+
+    /// A pane whose access forms come back as typed, with errors or an answer.
+    pub fn access(access: AccessForms, errors: FormErrors) -> Extras {
+        Extras {
+            access,
+            errors,
+            ..Extras::default()
+        }
+    }
+}
+
+/// One live session of the user.
+struct SessionRow {
+    id: Id,
+    started: String,
+    last_used: String,
+    expires: String,
+}
+
+impl SessionRow {
+    fn new(t: &TokenRecord) -> SessionRow {
+        let fmt = |t: Timestamp| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        SessionRow {
+            id: t.id,
+            started: fmt(t.created_at),
+            last_used: fmt(t.last_used_at),
+            expires: fmt(t.expires_at),
+        }
+    }
 }
 
 /// The editable details as typed.
@@ -78,6 +132,14 @@ struct DetailsPane<'a> {
     notice: Option<&'a str>,
     activation: Option<(&'a str, String)>,
     errors: &'a FormErrors,
+    owners: &'a [Owner],
+    owner_listed: bool,
+    access: String,
+    sessions: Vec<SessionRow>,
+    factors: Option<roster_core::service::FactorStatus>,
+    /// Whether the reset shows: the user has a factor, or the caller cannot tell.
+    show_factor_reset: bool,
+    reason: &'a str,
 }
 
 #[derive(Template)]
@@ -147,6 +209,23 @@ pub async fn render_pane(s: &WebState, who: &Signed, id: Id, extras: Extras) -> 
         .await
         .unwrap_or_default();
     let v = extras.typed.unwrap_or_else(|| Details::of(&user));
+    let access = user_access::render_section(
+        s,
+        who,
+        &user,
+        &owners,
+        &user_access::group_names(&groups),
+        &extras.access,
+        &errors,
+    )
+    .await;
+    let sessions = s
+        .service
+        .list_sessions(&who.ctx, user.id)
+        .await
+        .map(|list| list.iter().map(SessionRow::new).collect())
+        .unwrap_or_default();
+    let factors = s.service.second_factors(&who.ctx, user.id).await.ok();
     render::text(&DetailsPane {
         csrf: &who.csrf,
         name: full_name(&user),
@@ -162,11 +241,18 @@ pub async fn render_pane(s: &WebState, who: &Signed, id: Id, extras: Extras) -> 
             .as_ref()
             .map(|(url, at)| (url.as_str(), at.format("%Y-%m-%d %H:%M UTC").to_string())),
         errors: &errors,
+        owner_listed: owners.iter().any(|o| o.id == user.owner),
+        owners: &owners,
+        access,
+        sessions,
+        factors,
+        show_factor_reset: factors.is_none_or(|f| f.any()),
+        reason: &extras.reason,
     })
 }
 
 /// The pane after a change: the list reloads too.
-async fn changed(
+pub async fn respond(
     s: &WebState,
     who: &Signed,
     headers: &HeaderMap,
@@ -239,7 +325,7 @@ pub async fn edit(
             ..Extras::default()
         },
     };
-    changed(&s, &who, &headers, id, extras).await
+    respond(&s, &who, &headers, id, extras).await
 }
 
 /// `POST /users/{id}/status`: enables or disables the user.
@@ -263,7 +349,7 @@ pub async fn set_status(
         }
         .to_string()
     });
-    changed(&s, &who, &headers, id, extras).await
+    respond(&s, &who, &headers, id, extras).await
 }
 
 /// `POST /users/{id}/groups`: adds the user to a group.
@@ -286,7 +372,7 @@ pub async fn join_group(
             })
         }
     };
-    changed(&s, &who, &headers, id, extras).await
+    respond(&s, &who, &headers, id, extras).await
 }
 
 /// `POST /users/{id}/groups/remove`: takes the user out of a group; the account stays.
@@ -302,7 +388,7 @@ pub async fn leave_group(
             "Removed from the group.".to_string()
         }),
     };
-    changed(&s, &who, &headers, id, extras).await
+    respond(&s, &who, &headers, id, extras).await
 }
 
 /// `POST /users/{id}/activation-link`: a new activation link, shown or emailed.
@@ -328,7 +414,7 @@ pub async fn activation_link(
             ..Extras::default()
         },
     };
-    changed(&s, &who, &headers, id, extras).await
+    respond(&s, &who, &headers, id, extras).await
 }
 
 /// `GET /users/{id}/delete`: the confirmation, saying what goes and what stays.
@@ -379,7 +465,195 @@ pub async fn delete(
                 errors: FormErrors::general(messages::plain(&e)),
                 ..Extras::default()
             };
-            changed(&s, &who, &headers, id, extras).await
+            respond(&s, &who, &headers, id, extras).await
+        }
+    }
+}
+
+/// `POST /users/{id}/owner`: moves the user to another owner; the memberships the new owner
+/// cannot hold go, and the pane names them.
+pub async fn change_owner(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let Some(owner) = form.id("owner") else {
+        let mut errors = FormErrors::none();
+        errors.add("owner", "Choose an owner.");
+        return respond(
+            &s,
+            &who,
+            &headers,
+            id,
+            Extras::access(AccessForms::default(), errors),
+        )
+        .await;
+    };
+    let before = match users::load_user(&s, &who, id).await {
+        Ok(u) => u.owner,
+        Err(text) => return respond(&s, &who, &headers, id, Extras::error(text)).await,
+    };
+    let change = UpdateUser {
+        owner: Some(owner),
+        ..UpdateUser::default()
+    };
+    let extras = match s.service.update_user(&who.ctx, id, change, None).await {
+        Ok(out) if out.user.owner == before => Extras::notice("The owner stays as it was."),
+        Ok(out) => {
+            let mut names = Vec::new();
+            for g in &out.removed_from_groups {
+                names.push(match s.service.get_group(&who.ctx, *g).await {
+                    Ok(g) => g.name,
+                    Err(_) => g.to_string(),
+                });
+            }
+            Extras::notice(if names.is_empty() {
+                "Owner changed; the user keeps all their groups.".to_string()
+            } else {
+                format!(
+                    "Owner changed. The new owner cannot hold these groups, so the user left \
+                     them: {}.",
+                    names.join(", ")
+                )
+            })
+        }
+        Err(e) => Extras::access(
+            AccessForms::default(),
+            FormErrors::from_core(&e, &["owner"]),
+        ),
+    };
+    respond(&s, &who, &headers, id, extras).await
+}
+
+/// `POST /users/{id}/password`: sets the user's password (typed twice), optionally asking
+/// for a new one at next sign-in. The user's sessions end.
+pub async fn set_password(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let password = form.secret("new_password");
+    let must_change = form.ticked("must_change_password");
+    let mut errors = FormErrors::none();
+    match &password {
+        None => errors.add("new_password", "Fill this in."),
+        Some(p) if form.secret("new_confirm").as_ref() != Some(p) => {
+            errors.add("new_confirm", "The two passwords differ.")
+        }
+        Some(_) => {}
+    }
+    let extras = match password.filter(|_| errors.is_empty()) {
+        None => Extras::access(AccessForms::default(), errors),
+        Some(p) => match s.service.set_password(&who.ctx, id, &p, must_change).await {
+            Ok(()) if must_change => Extras::notice(
+                "Password set. The user must choose a new one at their next sign-in; their \
+                 sessions ended.",
+            ),
+            Ok(()) => Extras::notice("Password set; the user's sessions ended."),
+            Err(e) => Extras::access(
+                AccessForms::default(),
+                FormErrors::from_core_renamed(
+                    &e,
+                    &["new_password"],
+                    &[("password", "new_password")],
+                ),
+            ),
+        },
+    };
+    respond(&s, &who, &headers, id, extras).await
+}
+
+/// `POST /users/{id}/password-change`: requires (or stops requiring) a new password at the
+/// user's next sign-in.
+pub async fn require_password_change(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let required = form.get("required").as_deref() == Some("true");
+    let change = UpdateUser {
+        must_change_password: Some(required),
+        ..UpdateUser::default()
+    };
+    let result = s.service.update_user(&who.ctx, id, change, None).await;
+    let extras = outcome(result, |_| {
+        if required {
+            "The user must choose a new password at their next sign-in.".to_string()
+        } else {
+            "The user no longer has to choose a new password.".to_string()
+        }
+    });
+    respond(&s, &who, &headers, id, extras).await
+}
+
+/// `POST /users/{id}/second-factors/reset`: removes the user's authenticator and recovery
+/// codes; their sessions end.
+pub async fn reset_second_factors(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, .. }: SignedForm,
+) -> Response {
+    let result = s.service.reset_second_factors(&who.ctx, id).await;
+    let extras = outcome(result, |_| {
+        "Second factors reset: the authenticator and recovery codes are gone, and the user's \
+         sessions ended."
+            .to_string()
+    });
+    respond(&s, &who, &headers, id, extras).await
+}
+
+/// `POST /users/{id}/sessions/end`: ends one session of the user, or all of them.
+pub async fn end_sessions(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let extras = match form.id("session") {
+        Some(session) => outcome(
+            s.service.end_user_session(&who.ctx, id, session).await,
+            |_| "Session ended.".to_string(),
+        ),
+        None => outcome(s.service.end_user_sessions(&who.ctx, id).await, |n| {
+            format!("{n} session(s) ended.")
+        }),
+    };
+    respond(&s, &who, &headers, id, extras).await
+}
+
+/// `POST /users/{id}/impersonate`: "login as user" with a reason. The session goes into the
+/// console's impersonation cookie beside the administrator's own session, and the console
+/// opens as the user.
+pub async fn impersonate(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<Id>,
+    SignedForm { who, form }: SignedForm,
+) -> Response {
+    let reason = form.get("reason").unwrap_or_default();
+    match s.service.impersonate(&who.ctx, id, &reason).await {
+        Ok(out) => {
+            let res = if render::wants_fragment(&headers) {
+                let mut res = StatusCode::OK.into_response();
+                res.headers_mut()
+                    .insert("hx-redirect", HeaderValue::from_static("/users"));
+                res
+            } else {
+                Redirect::to("/users").into_response()
+            };
+            session::with_cookies(res, session::impersonation_cookie(&s, &out.token))
+        }
+        Err(e) => {
+            let extras = Extras {
+                errors: FormErrors::from_core(&e, &["reason"]),
+                reason,
+                ..Extras::default()
+            };
+            respond(&s, &who, &headers, id, extras).await
         }
     }
 }
