@@ -4,6 +4,7 @@
 
 mod access;
 mod checks;
+mod logins;
 mod report;
 mod server;
 mod stats;
@@ -57,6 +58,16 @@ enum Bench {
         #[arg(long, default_value_t = 10_000)]
         compare_questions: usize,
     },
+    /// Password logins per second at growing concurrency against the machine's bound, and
+    /// other requests' latency during a flood of logins.
+    Logins {
+        /// Seconds per concurrency.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients to measure.
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2, 16, 64])]
+        clients: Vec<usize>,
+    },
     /// `POST /check` and `/check/batch` over HTTP against the real server, loaded by `wrk`.
     Checks {
         /// Grants in the dataset.
@@ -88,6 +99,11 @@ async fn main() -> Result<()> {
             };
             let section = users::run(&sizes, requests, keep_data, pg_url.as_deref()).await?;
             report::write_section(&cli.out, name, &section)?;
+            println!("{section}");
+        }
+        Bench::Logins { seconds, clients } => {
+            let section = logins::run(seconds, &clients).await?;
+            report::write_section(&cli.out, "logins", &section)?;
             println!("{section}");
         }
         Bench::Checks {

@@ -290,7 +290,8 @@ async fn run_size(
     })
 }
 
-async fn login(
+/// Signs in over HTTP: the session token, or `None` when the login is refused.
+pub(crate) async fn login(
     http: &reqwest::Client,
     base: &str,
     login: &str,

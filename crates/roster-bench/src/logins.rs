@@ -1,0 +1,267 @@
+//! Password logins per second against the real server at 1, 2, 16 and 64 concurrent clients,
+//! measured against the machine's bound (cores ÷ one Argon2id hash, timed in the same run);
+//! `/check` and user-list latency while a flood of logins runs, against idle; and the
+//! server's peak memory under the flood.
+
+use crate::report;
+use crate::server::Server;
+use crate::stats::{ms, summarise};
+use crate::users::login;
+use anyhow::{bail, Context, Result};
+use roster_core::password::PasswordHasher;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+const USER_PASSWORD: &str = "bench-user-password";
+/// Accounts the clients log in as, in turn (a login clears its account's throttling count,
+/// so right-password logins are never throttled).
+const ACCOUNTS: usize = 64;
+/// Requests per latency probe (idle, and under the flood).
+const PROBES: usize = 300;
+
+/// One row of the table: a concurrency and what it achieved.
+struct Row {
+    clients: usize,
+    logins: usize,
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Latency of the probes: `/check` and a user-list page.
+struct Probe {
+    check: (Duration, Duration),
+    list: (Duration, Duration),
+}
+
+async fn post(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> Result<Value> {
+    let res = http
+        .post(format!("{base}/api/v1{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!("POST {path}: {status} {body}");
+    }
+    Ok(body)
+}
+
+/// Runs the benchmark: its section of `docs/benchmarks.md`.
+pub async fn run(seconds: u64, clients: &[usize]) -> Result<String> {
+    let dir = std::env::temp_dir().join("roster-bench-logins");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let server = Server::start(&dir, ADMIN_PASSWORD, None)?;
+    let base = server.base.clone();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+    let admin = login(&http, &base, "admin", ADMIN_PASSWORD)
+        .await?
+        .context("the administrator could not log in")?;
+    let tenant = post(&http, &base, &admin, "/tenants", json!({"name": "Bench"})).await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    post(
+        &http,
+        &base,
+        &admin,
+        "/resource-types",
+        json!({"name": "device", "actions": ["read"]}),
+    )
+    .await?;
+    let device = post(
+        &http,
+        &base,
+        &admin,
+        "/resources",
+        json!({"type": "device", "name": "probe", "owner": tenant}),
+    )
+    .await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut first_user = String::new();
+    for i in 0..ACCOUNTS {
+        let u = post(
+            &http,
+            &base,
+            &admin,
+            "/users",
+            json!({"login": format!("bench-{i}"), "password": USER_PASSWORD, "owner": tenant}),
+        )
+        .await?;
+        if i == 0 {
+            first_user = u["id"].as_str().unwrap_or_default().to_string();
+        }
+    }
+
+    // One hash's time, in this process at the same parameters, while the server idles.
+    let hasher = PasswordHasher::default();
+    let phc = hasher.hash(USER_PASSWORD).await?;
+    let mut hashes = Vec::new();
+    for _ in 0..30 {
+        let t = Instant::now();
+        hasher.verify(USER_PASSWORD, Some(phc.clone())).await?;
+        hashes.push(t.elapsed());
+    }
+    let hash = summarise(&mut hashes).p50;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let bound = cores as f64 / hash.as_secs_f64();
+
+    let idle = probe(&http, &base, &admin, &first_user, &device).await?;
+    let mut rows = Vec::new();
+    let mut flooded = None;
+    for &c in clients {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let mut tasks = Vec::new();
+        for k in 0..c {
+            let http = http.clone();
+            let base = base.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut i = k;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let ok = login(
+                        &http,
+                        &base,
+                        &format!("bench-{}", i % ACCOUNTS),
+                        USER_PASSWORD,
+                    )
+                    .await?
+                    .is_some();
+                    if !ok {
+                        bail!("a right-password login was refused");
+                    }
+                    lat.push(t.elapsed());
+                    i += c;
+                }
+                Ok::<_, anyhow::Error>(lat)
+            }));
+        }
+        // The largest flood also carries the latency probes of other requests.
+        let during = if Some(&c) == clients.iter().max() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Some(probe(&http, &base, &admin, &first_user, &device).await?)
+        } else {
+            None
+        };
+        let started = deadline - Duration::from_secs(seconds);
+        let mut lat = Vec::new();
+        for t in tasks {
+            lat.extend(t.await??);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let s = summarise(&mut lat);
+        rows.push(Row {
+            clients: c,
+            logins: lat.len(),
+            per_second: lat.len() as f64 / elapsed,
+            p50: s.p50,
+            p99: s.p99,
+        });
+        if during.is_some() {
+            flooded = during;
+        }
+    }
+    let (rss, peak) = server.memory_mib();
+
+    let mut body = format!(
+        "## Password logins (issue 4)\n\n{}. Reproduce: `cargo build --release && cargo run --release -p roster-bench -- logins`.\n\n\
+         The real server on SQLite, {ACCOUNTS} accounts, right passwords only, each client logging in \
+         over its own keep-alive connection as fast as answers come, {seconds} s per row. One \
+         Argon2id verification in the harness at the server's parameters (19 MiB, t=2, p=1), \
+         median of 30 while the server idled: **{} ms**, so the machine's bound is {cores} cores ÷ \
+         that = **{bound:.1} logins/s**.\n\n\
+         | clients | logins | logins/s | of the bound | p50 (ms) | p99 (ms) |\n|---|---|---|---|---|---|\n",
+        report::machine(),
+        ms(hash),
+    );
+    for r in &rows {
+        body.push_str(&format!(
+            "| {} | {} | {:.1} | {:.0}% | {} | {} |\n",
+            r.clients,
+            r.logins,
+            r.per_second,
+            100.0 * r.per_second / bound,
+            ms(r.p50),
+            ms(r.p99)
+        ));
+    }
+    if let Some(f) = flooded {
+        body.push_str(&format!(
+            "\nWhile {} clients logged in ({PROBES} requests each, one at a time from another client): \
+             `POST /check` p50/p99 {} / {} ms (idle {} / {} ms), `GET /users?limit=50` {} / {} ms \
+             (idle {} / {} ms).\n",
+            clients.iter().max().unwrap_or(&0),
+            ms(f.check.0),
+            ms(f.check.1),
+            ms(idle.check.0),
+            ms(idle.check.1),
+            ms(f.list.0),
+            ms(f.list.1),
+            ms(idle.list.0),
+            ms(idle.list.1),
+        ));
+    }
+    body.push_str(&format!(
+        "\nServer memory after the run: RSS {rss:.0} MiB, peak {peak:.0} MiB (hashing is capped at \
+         one per core, each in a reused 19 MiB work area).\n"
+    ));
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(body)
+}
+
+/// `PROBES` checks and user-list pages, one at a time: (p50, p99) of each.
+async fn probe(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    user: &str,
+    device: &str,
+) -> Result<Probe> {
+    let mut check = Vec::new();
+    let mut list = Vec::new();
+    for _ in 0..PROBES {
+        let t = Instant::now();
+        post(
+            http,
+            base,
+            token,
+            "/check",
+            json!({"user": user, "action": "read", "resource": device}),
+        )
+        .await?;
+        check.push(t.elapsed());
+        let t = Instant::now();
+        let res = http
+            .get(format!("{base}/api/v1/users?limit=50"))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            bail!("listing users: {}", res.status());
+        }
+        res.bytes().await?;
+        list.push(t.elapsed());
+    }
+    let c = summarise(&mut check);
+    let l = summarise(&mut list);
+    Ok(Probe {
+        check: (c.p50, c.p99),
+        list: (l.p50, l.p99),
+    })
+}
