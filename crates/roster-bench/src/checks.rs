@@ -30,14 +30,14 @@ const BATCH: usize = 1_000;
 const CHANGES: usize = 100;
 
 /// One `wrk` run's figures.
-struct Load {
-    per_second: f64,
-    p50: String,
-    p99: String,
+pub(crate) struct Load {
+    pub(crate) per_second: f64,
+    pub(crate) p50: String,
+    pub(crate) p99: String,
 }
 
 /// Writes the snapshot's tenant into `store` (the system root exists already).
-async fn load(store: &dyn Store, s: &AccessSnapshot) -> Result<()> {
+pub(crate) async fn load(store: &dyn Store, s: &AccessSnapshot) -> Result<()> {
     let at = now();
     let mut nodes: Vec<_> = s.nodes.iter().filter(|n| n.id != SYSTEM_NODE_ID).collect();
     nodes.sort_by_key(|n| n.path.len());
@@ -128,9 +128,24 @@ async fn load(store: &dyn Store, s: &AccessSnapshot) -> Result<()> {
     Ok(())
 }
 
-/// Runs `wrk` with a Lua script and reads requests/s and the latency percentiles.
-fn wrk(url: &str, script: &std::path::Path, connections: u32, seconds: u64) -> Result<Load> {
-    let out = Command::new("wrk")
+/// Runs `wrk` with a Lua script, on CPU `pin` if given, and reads requests/s and the latency
+/// percentiles.
+pub(crate) fn wrk(
+    pin: Option<usize>,
+    url: &str,
+    script: &std::path::Path,
+    connections: u32,
+    seconds: u64,
+) -> Result<Load> {
+    let mut command = match pin {
+        Some(cpu) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", &cpu.to_string(), "wrk"]);
+            c
+        }
+        None => Command::new("wrk"),
+    };
+    let out = command
         .args([
             "-t1",
             &format!("-c{connections}"),
@@ -162,7 +177,7 @@ fn wrk(url: &str, script: &std::path::Path, connections: u32, seconds: u64) -> R
 }
 
 /// A Lua script posting a random one of `bodies` to `path` with `token`.
-fn script(path: &str, token: &str, bodies: &[String]) -> String {
+pub(crate) fn script(path: &str, token: &str, bodies: &[String]) -> String {
     let mut lua = String::from("local bodies = {\n");
     for b in bodies {
         lua.push_str(&format!("[==[{b}]==],\n"));
@@ -174,7 +189,7 @@ fn script(path: &str, token: &str, bodies: &[String]) -> String {
     lua
 }
 
-fn question_body(w: &World, q: &crate::access::Question) -> Value {
+pub(crate) fn question_body(w: &World, q: &crate::access::Question) -> Value {
     json!({
         "user": w.users[q.user as usize],
         "action": q.action,
@@ -250,9 +265,15 @@ pub async fn run(grants: usize, seconds: u64, connections: u32) -> Result<String
     std::fs::write(&batch_lua, script("/api/v1/check/batch", &token, &batches))?;
 
     eprintln!("checks: POST /check for {seconds} s");
-    let single = wrk(&format!("{base}/check"), &single_lua, connections, seconds)?;
+    let single = wrk(
+        None,
+        &format!("{base}/check"),
+        &single_lua,
+        connections,
+        seconds,
+    )?;
     eprintln!("checks: POST /check/batch for {seconds} s");
-    let batch = wrk(&format!("{base}/check/batch"), &batch_lua, 4, seconds)?;
+    let batch = wrk(None, &format!("{base}/check/batch"), &batch_lua, 4, seconds)?;
 
     // A grant, then at once a check that needs it: the write answers only after this node's
     // index applied it, so the next check must see it.

@@ -5,6 +5,7 @@
 mod access;
 mod checks;
 mod logins;
+mod nodes;
 mod report;
 mod server;
 mod stats;
@@ -43,6 +44,12 @@ enum Bench {
         /// Run on PostgreSQL instead of SQLite: a database URL (each size gets its own schema).
         #[arg(long)]
         pg_url: Option<String>,
+        /// How the data is written: one bulk load, or transactions of rows (for comparison).
+        #[arg(long, value_enum, default_value = "bulk")]
+        load: users::Load,
+        /// Only generate each size and print how long it took (nothing is written).
+        #[arg(long)]
+        generate_only: bool,
     },
     /// The access decision index: build and check at growing grant counts, then side by side
     /// with casbin and Cedar on the allow-only subset.
@@ -68,6 +75,26 @@ enum Bench {
         #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2, 16, 64])]
         clients: Vec<usize>,
     },
+    /// Two release servers on one PostgreSQL schema: how soon a grant made on one is allowed
+    /// by the other, and the check throughput of two nodes against one (pinned to a core each).
+    Nodes {
+        /// The PostgreSQL database to use (the schema `bench_nodes` is made and dropped).
+        #[arg(long)]
+        pg_url: String,
+        /// Grants in the access dataset.
+        #[arg(long, default_value_t = 20_000)]
+        grants: usize,
+        /// Grants made on one node and timed until the other allows them.
+        #[arg(long, default_value_t = 500)]
+        changes: usize,
+        /// Seconds per throughput row.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Keep-alive connections in all with two nodes (half of them per node, and as many
+        /// for the single node).
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
     /// `POST /check` and `/check/batch` over HTTP against the real server, loaded by `wrk`.
     Checks {
         /// Grants in the dataset.
@@ -91,15 +118,26 @@ async fn main() -> Result<()> {
             requests,
             keep_data,
             pg_url,
+            load,
+            generate_only,
         } => {
             let name = if pg_url.is_some() {
                 "users-postgres"
             } else {
                 "users"
             };
-            let section = users::run(&sizes, requests, keep_data, pg_url.as_deref()).await?;
-            report::write_section(&cli.out, name, &section)?;
-            println!("{section}");
+            let options = users::Options {
+                sizes: &sizes,
+                requests,
+                keep_data,
+                pg_url: pg_url.as_deref(),
+                load,
+                generate_only,
+            };
+            if let Some(section) = users::run(&options).await? {
+                report::write_section(&cli.out, name, &section)?;
+                println!("{section}");
+            }
         }
         Bench::Logins { seconds, clients } => {
             let section = logins::run(seconds, &clients).await?;
@@ -113,6 +151,24 @@ async fn main() -> Result<()> {
         } => {
             let section = checks::run(grants, seconds, connections).await?;
             report::write_section(&cli.out, "checks", &section)?;
+            println!("{section}");
+        }
+        Bench::Nodes {
+            pg_url,
+            grants,
+            changes,
+            seconds,
+            connections,
+        } => {
+            let options = nodes::Options {
+                pg_url: &pg_url,
+                grants,
+                changes,
+                seconds,
+                connections,
+            };
+            let section = nodes::run(&options).await?;
+            report::write_section(&cli.out, "nodes", &section)?;
             println!("{section}");
         }
         Bench::Access {

@@ -42,9 +42,16 @@ pub fn machine() -> String {
         .map_or("?".into(), |kb| {
             format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0)
         });
-    let load = std::fs::read_to_string("/proc/loadavg")
+    format!(
+        "{cores} cores ({cpu}), {mem} RAM, load average {} when the run began",
+        load_average()
+    )
+}
+
+/// The system's load average over the last minute, as `/proc/loadavg` gives it.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into());
-    format!("{cores} cores ({cpu}), {mem} RAM, load average {load} when the run began")
+        .unwrap_or_else(|| "?".into())
 }

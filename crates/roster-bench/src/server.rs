@@ -19,6 +19,17 @@ impl Server {
         admin_password: &str,
         database_url: Option<&str>,
     ) -> Result<Server> {
+        Server::start_pinned(data_dir, admin_password, database_url, None)
+    }
+
+    /// [`Server::start`], on CPU `pin` alone when given (with `taskset`, so the server sizes
+    /// its runtime to that one core).
+    pub fn start_pinned(
+        data_dir: &Path,
+        admin_password: &str,
+        database_url: Option<&str>,
+        pin: Option<usize>,
+    ) -> Result<Server> {
         let exe = std::env::current_exe()?.with_file_name("roster");
         if !exe.exists() {
             bail!(
@@ -26,7 +37,14 @@ impl Server {
                 exe.display()
             );
         }
-        let mut command = Command::new(&exe);
+        let mut command = match pin {
+            Some(cpu) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", &cpu.to_string()]).arg(&exe);
+                c
+            }
+            None => Command::new(&exe),
+        };
         if let Some(url) = database_url {
             command.env("ROSTER_DATABASE_URL", url);
         }

@@ -45,13 +45,53 @@ const LOGIN_SAMPLES: usize = 40;
 /// Users per write transaction while generating.
 const BATCH: u64 = 50_000;
 
-/// Runs the benchmark for each size and returns the markdown section.
-pub async fn run(
-    sizes: &[u64],
-    requests: usize,
-    keep_data: bool,
-    pg_url: Option<&str>,
-) -> Result<String> {
+/// What a run measures.
+pub struct Options<'a> {
+    /// Tenant sizes, in users.
+    pub sizes: &'a [u64],
+    /// Requests per measured scenario.
+    pub requests: usize,
+    /// Whether to keep the generated databases.
+    pub keep_data: bool,
+    /// PostgreSQL instead of SQLite.
+    pub pg_url: Option<&'a str>,
+    /// How the data is written.
+    pub load: Load,
+    /// Stop after generating each size (no server, no section).
+    pub generate_only: bool,
+}
+
+/// Runs the benchmark for each size and returns the markdown section (none when only
+/// generating).
+pub async fn run(o: &Options<'_>) -> Result<Option<String>> {
+    let Options {
+        sizes,
+        requests,
+        keep_data,
+        pg_url,
+        load,
+        generate_only,
+    } = *o;
+    if generate_only {
+        for &n in sizes {
+            let started = Instant::now();
+            let dir = prepare(n, pg_url, load, false).await?.dir;
+            println!(
+                "{n} users, {load:?} load: generated in {:.1} s (load average {})",
+                started.elapsed().as_secs_f64(),
+                crate::report::load_average()
+            );
+            if keep_data {
+                eprintln!("kept {} (or schema {})", dir.display(), schema(n));
+                continue;
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            if let Some(url) = pg_url {
+                psql(url, &format!("DROP SCHEMA IF EXISTS {} CASCADE", schema(n)))?;
+            }
+        }
+        return Ok(None);
+    }
     let mut out = String::new();
     match pg_url {
         None => writeln!(out, "## Users, groups and listing (issue 2)\n")?,
@@ -61,12 +101,16 @@ pub async fn run(
         )?,
     }
     writeln!(out, "Machine: {}. Reproduce: `cargo build --release && cargo run --release -p roster-bench -- users`.\n", crate::report::machine())?;
-    writeln!(out, "Each size: N users in one tenant, N/100 groups, 3N memberships, generated through the store (no password hashing); then the real server over loopback HTTP, one client, keep-alive, {requests} requests per row, page size 50.\n")?;
+    let how = match load {
+        Load::Bulk => "in one bulk load (`Store::bulk_load`: rows first, indexes and foreign keys built once at the end)",
+        Load::Rows => "in write transactions of 50,000 users (`StoreTx::insert_users`, `upsert_memberships`)",
+    };
+    writeln!(out, "Each size: N users in one tenant, N/100 groups, 3N memberships, generated through the store {how}, no password hashing; then the real server over loopback HTTP, one client, keep-alive, {requests} requests per row, page size 50.\n")?;
     writeln!(out, "| users | generate (s) | first page p50/p99 (ms) | 10,000 deep p50/p99 | by group p50/p99 | login prefix p50/p99 | name prefix p50/p99 | server RSS / peak (MiB) |")?;
     writeln!(out, "|---|---|---|---|---|---|---|---|")?;
     let mut login_line = String::new();
     for &n in sizes {
-        let r = run_size(n, requests, keep_data, pg_url).await?;
+        let r = run_size(n, requests, keep_data, pg_url, load).await?;
         writeln!(
             out,
             "| {n} | {:.1} | {} | {} | {} | {} | {} | {:.0} / {:.0} |",
@@ -82,7 +126,7 @@ pub async fn run(
         login_line = r.login;
     }
     writeln!(out, "\n{login_line}")?;
-    Ok(out)
+    Ok(Some(out))
 }
 
 struct SizeResult {
@@ -92,18 +136,28 @@ struct SizeResult {
     login: String,
 }
 
-async fn run_size(
-    n: u64,
-    requests: usize,
-    keep_data: bool,
-    pg_url: Option<&str>,
-) -> Result<SizeResult> {
+/// A generated database, ready for the server.
+struct Prepared {
+    /// The SQLite database's folder (the server's data directory either way).
+    dir: std::path::PathBuf,
+    /// The PostgreSQL schema's URL, on PostgreSQL.
+    database_url: Option<String>,
+    /// The generated groups.
+    groups: Vec<Id>,
+    /// How long generating took.
+    generate: Duration,
+}
+
+/// Makes a fresh database (or schema) with the tenant, its administrator and `n` generated
+/// users; `quiet_after` drops the store's connections and asks the OS to write the database
+/// back before returning.
+async fn prepare(n: u64, pg_url: Option<&str>, load: Load, quiet_after: bool) -> Result<Prepared> {
     let dir = std::env::temp_dir().join(format!("roster-bench-users-{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let schema = format!("bench_users_{n}");
     let database_url = match pg_url {
         Some(url) => {
+            let schema = schema(n);
             psql(url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
             psql(url, &format!("CREATE SCHEMA {schema}"))?;
             let sep = if url.contains('?') { '&' } else { '?' };
@@ -161,21 +215,49 @@ async fn run_size(
         must_change_password: false,
     };
     service.create_user(&Ctx::system(), input).await?;
-    eprintln!("generating {n} users …");
+    eprintln!("generating {n} users ({load:?}) …");
     let started = Instant::now();
-    let groups = generate(store.as_ref(), tenant.id, n).await?;
+    let groups = generate(store.as_ref(), tenant.id, n, load).await?;
     let generate = started.elapsed();
     eprintln!("generated in {:.1}s", generate.as_secs_f64());
-    // A bulk load leaves PostgreSQL's planner statistics empty until autovacuum catches up;
-    // refresh them now, as an import should (SQLite's store does so when it opens).
-    if let Some(url) = &database_url {
+    // The bulk loader refreshes the planner's statistics as it finishes; transactions of
+    // rows leave PostgreSQL's empty until autovacuum catches up, so refresh them now, as an
+    // import should (SQLite's store does so when it opens).
+    if let (Some(url), Load::Rows) = (&database_url, load) {
         psql(url, "ANALYZE")?;
     }
-    // Let the OS write the new database back now, not while requests are being timed.
-    let _ = std::process::Command::new("sync").status();
     drop(service);
     drop(store);
+    if quiet_after {
+        // Let the OS write the new database back now, not while requests are being timed.
+        let _ = std::process::Command::new("sync").status();
+    }
+    Ok(Prepared {
+        dir,
+        database_url,
+        groups,
+        generate,
+    })
+}
 
+/// The PostgreSQL schema of the `n`-user database.
+fn schema(n: u64) -> String {
+    format!("bench_users_{n}")
+}
+
+async fn run_size(
+    n: u64,
+    requests: usize,
+    keep_data: bool,
+    pg_url: Option<&str>,
+    load: Load,
+) -> Result<SizeResult> {
+    let Prepared {
+        dir,
+        database_url,
+        groups,
+        generate,
+    } = prepare(n, pg_url, load, true).await?;
     let server = Server::start(&dir, ADMIN_PASSWORD, database_url.as_deref())?;
     let http = reqwest::Client::new();
     let token = login(&http, &server.base, "bench-admin", ADMIN_PASSWORD)
@@ -275,11 +357,11 @@ async fn run_size(
     let rss = server.memory_mib();
     drop(server);
     if keep_data {
-        eprintln!("kept {} (or schema {schema})", dir.display());
+        eprintln!("kept {} (or schema {})", dir.display(), schema(n));
     } else {
         let _ = std::fs::remove_dir_all(&dir);
         if let Some(url) = pg_url {
-            psql(url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
+            psql(url, &format!("DROP SCHEMA IF EXISTS {} CASCADE", schema(n)))?;
         }
     }
     Ok(SizeResult {
@@ -309,14 +391,22 @@ pub(crate) async fn login(
     Ok(body["token"].as_str().map(str::to_string))
 }
 
-/// Writes `n` users, `n / 100` groups and `3n` memberships in batched transactions.
-async fn generate(store: &dyn Store, tenant: Id, n: u64) -> Result<Vec<Id>> {
+/// How the generator writes its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Load {
+    /// One [`roster_core::store::BulkLoad`]: rows first, indexes and references once at the end.
+    Bulk,
+    /// Write transactions of [`BATCH`] users each, through `StoreTx::insert_users` and
+    /// `upsert_memberships`, as before the bulk loader.
+    Rows,
+}
+
+/// Writes `n` users, `n / 100` groups and `3n` memberships, and returns the groups' ids.
+async fn generate(store: &dyn Store, tenant: Id, n: u64, load: Load) -> Result<Vec<Id>> {
     let at = now();
     let group_count = (n / 100).max(3);
-    let mut groups = Vec::with_capacity(group_count as usize);
-    let mut tx = store.write().await?;
-    for g in 0..group_count {
-        let group = Group {
+    let groups: Vec<Group> = (0..group_count)
+        .map(|g| Group {
             id: new_id(),
             tenant,
             owner: tenant,
@@ -327,53 +417,82 @@ async fn generate(store: &dyn Store, tenant: Id, n: u64) -> Result<Vec<Id>> {
             version: 1,
             created_at: at,
             updated_at: at,
-        };
-        tx.insert_group(&group).await?;
-        groups.push(group.id);
-    }
-    tx.commit().await?;
-    let mut i = 0;
-    while i < n {
-        let mut users = Vec::with_capacity(BATCH as usize);
-        let mut memberships = Vec::with_capacity(3 * BATCH as usize);
-        for j in i..(i + BATCH).min(n) {
-            let login = format!("user{j:07}");
-            let user = User {
-                id: new_id(),
-                tenant,
-                owner: tenant,
-                email: Some(format!("{login}@bench.example")),
-                login,
-                email_verified: false,
-                first_name: Some(FIRST[(j % 16) as usize].to_string()),
-                last_name: Some(LAST[(j / 16 % 16) as usize].to_string()),
-                phone: None,
-                kind: UserKind::Internal,
-                status: UserStatus::Active,
-                must_change_password: false,
-                version: 1,
-                created_at: at,
-                updated_at: at,
-            };
-            for k in [7u64, 13, 31] {
-                memberships.push(Membership {
-                    group: groups[((j * k + k) % group_count) as usize],
-                    user: user.id,
-                    tenant,
-                    valid_from: None,
-                    valid_until: None,
-                    created_at: at,
-                });
+        })
+        .collect();
+    let ids: Vec<Id> = groups.iter().map(|g| g.id).collect();
+    let batches = (0..n)
+        .step_by(BATCH as usize)
+        .map(|i| batch(tenant, &ids, i..(i + BATCH).min(n), at));
+    match load {
+        Load::Bulk => {
+            let mut bulk = store.bulk_load().await?;
+            bulk.insert_groups(&groups).await?;
+            for (users, memberships) in batches {
+                bulk.insert_users(&users).await?;
+                bulk.upsert_memberships(&memberships).await?;
             }
-            users.push((user, None));
+            bulk.finish().await?;
         }
-        let mut tx = store.write().await?;
-        tx.insert_users(&users).await?;
-        tx.upsert_memberships(&memberships).await?;
-        tx.commit().await?;
-        i += BATCH;
+        Load::Rows => {
+            let mut tx = store.write().await?;
+            for group in &groups {
+                tx.insert_group(group).await?;
+            }
+            tx.commit().await?;
+            for (users, memberships) in batches {
+                let mut tx = store.write().await?;
+                tx.insert_users(&users).await?;
+                tx.upsert_memberships(&memberships).await?;
+                tx.commit().await?;
+            }
+        }
     }
-    Ok(groups)
+    Ok(ids)
+}
+
+/// Users `range` of the tenant, each in three groups (two of the three may coincide, and then
+/// the membership is given twice).
+fn batch(
+    tenant: Id,
+    groups: &[Id],
+    range: std::ops::Range<u64>,
+    at: roster_core::Timestamp,
+) -> (Vec<(User, Option<String>)>, Vec<Membership>) {
+    let group_count = groups.len() as u64;
+    let mut users = Vec::with_capacity(BATCH as usize);
+    let mut memberships = Vec::with_capacity(3 * BATCH as usize);
+    for j in range {
+        let login = format!("user{j:07}");
+        let user = User {
+            id: new_id(),
+            tenant,
+            owner: tenant,
+            email: Some(format!("{login}@bench.example")),
+            login,
+            email_verified: false,
+            first_name: Some(FIRST[(j % 16) as usize].to_string()),
+            last_name: Some(LAST[(j / 16 % 16) as usize].to_string()),
+            phone: None,
+            kind: UserKind::Internal,
+            status: UserStatus::Active,
+            must_change_password: false,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        for k in [7u64, 13, 31] {
+            memberships.push(Membership {
+                group: groups[((j * k + k) % group_count) as usize],
+                user: user.id,
+                tenant,
+                valid_from: None,
+                valid_until: None,
+                created_at: at,
+            });
+        }
+        users.push((user, None));
+    }
+    (users, memberships)
 }
 
 /// Runs one statement with `psql`.

@@ -80,6 +80,8 @@ macro_rules! conformance_tests {
             second_factors_round_trip,
             settings_round_trip,
             email_factors_round_trip,
+            bulk_load_writes_what_rows_would,
+            bulk_load_keeps_the_rules,
         );
     };
     (@each $make:expr; $($name:ident),+ $(,)?) => {
@@ -4008,4 +4010,366 @@ pub async fn email_factors_round_trip(store: &dyn Store) {
     tx.delete_user(u.id).await.unwrap();
     assert!(tx.list_email_factors(None, 10).await.unwrap().is_empty());
     commit(tx).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk loads
+// ---------------------------------------------------------------------------------------------
+
+/// What a bulk load is given, and the memberships row-by-row upserts would leave from it.
+struct BulkData {
+    groups: Vec<Group>,
+    users: Vec<(User, Option<String>)>,
+    memberships: Vec<Membership>,
+    expected: Vec<Membership>,
+}
+
+/// 1,234 users of tenant A and its customer with every field used (text that needs escaping
+/// in some formats included), four groups, memberships given out of order, some twice.
+/// `stored` is a user and group already in the store, whose membership the load gives again.
+fn bulk_data(w: &World, stored: (&User, &Group), stored_membership: &Membership) -> BulkData {
+    let first_names = ["Ann\tMarie", "back\\slash", "Zoë", "line\nbreak", "Ada"];
+    let groups = vec![
+        group_of(&w.a, GroupKind::Custom, "Bulk 0"),
+        group_of(&w.a, GroupKind::Custom, "Bulk 1"),
+        group_of(&w.a, GroupKind::Custom, "Bulk 2"),
+        group_of(&w.customer, GroupKind::Custom, "Bulk customers"),
+    ];
+    let statuses = [
+        UserStatus::Active,
+        UserStatus::Disabled,
+        UserStatus::Pending,
+    ];
+    let users: Vec<(User, Option<String>)> = (0..1234)
+        .map(|i| {
+            let owner = if i % 5 == 0 { &w.customer } else { &w.a };
+            let mut u = user_of(owner, &format!("Bulk{i:04}"));
+            u.email = (i % 4 != 0).then(|| format!("Bulk.{i}@Example.org"));
+            u.email_verified = i % 3 == 0;
+            u.first_name = Some(first_names[i % first_names.len()].to_string());
+            u.last_name = (i % 6 != 0).then(|| format!("Last{}", i % 10));
+            u.phone = (i % 2 == 0).then(|| format!("+44 20 {i:04}"));
+            u.kind = if i % 9 == 0 {
+                UserKind::External
+            } else {
+                UserKind::Internal
+            };
+            u.status = statuses[i % statuses.len()];
+            u.must_change_password = i % 8 == 0;
+            u.version = 1 + (i % 3) as i64;
+            (u, (i % 2 == 0).then(|| format!("$argon2id$v=19$bulk{i}")))
+        })
+        .collect();
+    let mut given = Vec::new();
+    let mut expected = std::collections::BTreeMap::new();
+    for (i, (u, _)) in users.iter().enumerate() {
+        let mut m = membership(&groups[i % 3], u);
+        if i % 7 == 0 {
+            m.valid_until = Some(later(3600));
+        }
+        given.push(m.clone());
+        if i % 5 == 0 {
+            given.push(membership(&groups[3], u));
+        }
+        if i < 50 {
+            // Given again, later: the window changes, the creation time stays the first.
+            let again = Membership {
+                valid_from: Some(later(-60)),
+                valid_until: None,
+                created_at: later(5),
+                ..m.clone()
+            };
+            expected.insert(
+                (m.group, m.user),
+                Membership {
+                    created_at: m.created_at,
+                    ..again.clone()
+                },
+            );
+            given.push(again);
+        }
+    }
+    let (stored_user, stored_group) = stored;
+    // A stored user joins a loaded group; a stored membership is given again with a window.
+    given.push(membership(&groups[0], stored_user));
+    let regiven = Membership {
+        valid_until: Some(later(7200)),
+        created_at: later(10),
+        ..stored_membership.clone()
+    };
+    given.push(regiven.clone());
+    expected.insert(
+        (stored_group.id, stored_user.id),
+        Membership {
+            created_at: stored_membership.created_at,
+            ..regiven
+        },
+    );
+    for m in &given {
+        expected
+            .entry((m.group, m.user))
+            .or_insert_with(|| m.clone());
+    }
+    // Out of key order (users newest first), a user's memberships in the order given.
+    let mut memberships = given;
+    memberships.sort_by_key(|m| std::cmp::Reverse(m.user));
+    BulkData {
+        groups,
+        users,
+        memberships,
+        expected: expected.into_values().collect(),
+    }
+}
+
+/// Every id `query` lists, page by page.
+async fn all_user_ids(tx: &mut dyn StoreTx, query: UserQuery) -> Vec<Id> {
+    let mut out: Vec<Id> = Vec::new();
+    loop {
+        let page = PageReq {
+            after: out.last().copied(),
+            limit: 500,
+        };
+        let rows = tx.list_users(ALL, &query, page).await.expect("list users");
+        let done = rows.len() < 500;
+        out.extend(rows.iter().map(|u| u.id));
+        if done {
+            return out;
+        }
+    }
+}
+
+/// A bulk load leaves what the same rows written through transactions would: every user with
+/// every field and hash, memberships merged as upserts merge them (with stored ones too), and
+/// lists by owner, status, group and prefix, which the rebuilt indexes serve, as expected.
+pub async fn bulk_load_writes_what_rows_would(store: &dyn Store) {
+    let w = seed(store).await;
+    let early = user_of(&w.a, "early");
+    let early_group = group_of(&w.a, GroupKind::Custom, "Early");
+    let early_membership = membership(&early_group, &early);
+    let mut tx = write(store).await;
+    tx.insert_user(&early, None).await.unwrap();
+    tx.insert_group(&early_group).await.unwrap();
+    tx.upsert_membership(&early_membership).await.unwrap();
+    commit(tx).await;
+    let data = bulk_data(&w, (&early, &early_group), &early_membership);
+
+    let mut load = store.bulk_load().await.expect("start a bulk load");
+    load.insert_groups(&data.groups).await.unwrap();
+    let (ms_a, ms_b) = data.memberships.split_at(data.memberships.len() / 2);
+    let (users_a, users_b) = data.users.split_at(700);
+    load.insert_users(users_a).await.unwrap();
+    load.upsert_memberships(ms_a).await.unwrap();
+    load.insert_users(users_b).await.unwrap();
+    load.upsert_memberships(ms_b).await.unwrap();
+    load.finish().await.expect("finish the bulk load");
+
+    let mut tx = read(store).await;
+    for (u, hash) in &data.users {
+        assert_eq!(tx.get_user(ALL, u.id).await.unwrap().as_ref(), Some(u));
+        assert_eq!(&tx.password_hash(u.id).await.unwrap(), hash, "{}", u.login);
+    }
+    for g in &data.groups {
+        assert_eq!(tx.get_group(ALL, g.id).await.unwrap().as_ref(), Some(g));
+    }
+    let all = tx.list_all_memberships(None, 10_000).await.unwrap();
+    assert_eq!(all, data.expected, "memberships as upserts leave them");
+    let (probe, _) = &data.users[35];
+    let mut of_probe: Vec<Membership> = data
+        .expected
+        .iter()
+        .filter(|m| m.user == probe.id)
+        .cloned()
+        .collect();
+    of_probe.sort_by_key(|m| m.group);
+    assert_eq!(tx.memberships_of_user(probe.id).await.unwrap(), of_probe);
+    assert_eq!(
+        tx.get_user_by_login("BULK1233")
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(data.users[1233].0.id)
+    );
+
+    let expect = |keep: &dyn Fn(&User) -> bool| -> Vec<Id> {
+        sorted(
+            data.users
+                .iter()
+                .map(|(u, _)| u)
+                .filter(|u| keep(u))
+                .map(|u| u.id)
+                .collect(),
+        )
+    };
+    let cases: Vec<(UserQuery, Vec<Id>)> = vec![
+        (
+            UserQuery {
+                owner: Some(w.customer.id),
+                ..UserQuery::default()
+            },
+            expect(&|u| u.owner == w.customer.id),
+        ),
+        (
+            UserQuery {
+                status: Some(UserStatus::Disabled),
+                owner: Some(w.a.id),
+                ..UserQuery::default()
+            },
+            expect(&|u| u.owner == w.a.id && u.status == UserStatus::Disabled),
+        ),
+        (
+            UserQuery {
+                group: Some(data.groups[1].id),
+                ..UserQuery::default()
+            },
+            expect(&|u| {
+                data.expected
+                    .iter()
+                    .any(|m| m.group == data.groups[1].id && m.user == u.id)
+            }),
+        ),
+        (
+            UserQuery {
+                prefix: Some("bulk12".into()),
+                ..UserQuery::default()
+            },
+            expect(&|u| u.login.starts_with("Bulk12")),
+        ),
+        (
+            UserQuery {
+                prefix: Some("bulk.3".into()),
+                ..UserQuery::default()
+            },
+            expect(&|u| u.email.as_deref().is_some_and(|e| e.starts_with("Bulk.3"))),
+        ),
+        (
+            UserQuery {
+                prefix: Some("ann\tm".into()),
+                ..UserQuery::default()
+            },
+            expect(&|u| u.first_name.as_deref() == Some("Ann\tMarie")),
+        ),
+        (
+            UserQuery {
+                prefix: Some("last7".into()),
+                ..UserQuery::default()
+            },
+            expect(&|u| u.last_name.as_deref() == Some("Last7")),
+        ),
+    ];
+    for (query, want) in cases {
+        assert_eq!(
+            all_user_ids(tx.as_mut(), query.clone()).await,
+            want,
+            "{query:?}"
+        );
+    }
+    let counts = tx.row_counts().await.unwrap();
+    assert_eq!(counts.users, 1 + data.users.len() as u64);
+    assert_consistent(tx.as_mut()).await;
+}
+
+/// A bulk load keeps the rules: a duplicate login fails it at once, a membership of a missing
+/// user fails it by `finish`, and a failed or abandoned load leaves nothing behind; the store
+/// works as before afterwards, with logins still unique, and takes another load.
+pub async fn bulk_load_keeps_the_rules(store: &dyn Store) {
+    let w = seed(store).await;
+    let kept: Vec<(User, Option<String>)> = ["keep-1", "keep-2"]
+        .iter()
+        .map(|l| (user_of(&w.a, l), None))
+        .collect();
+    let mut load = store.bulk_load().await.unwrap();
+    load.insert_users(&kept).await.unwrap();
+    load.finish().await.unwrap();
+
+    let mut tx = write(store).await;
+    assert!(matches!(
+        tx.insert_user(&user_of(&w.b, "KEEP-2"), None).await,
+        Err(StoreError::Unique("login"))
+    ));
+    drop(tx);
+
+    // A duplicate login inside a load.
+    let group = group_of(&w.a, GroupKind::Custom, "Never");
+    let fresh = user_of(&w.a, "fresh");
+    let mut load = store.bulk_load().await.unwrap();
+    load.insert_groups(std::slice::from_ref(&group))
+        .await
+        .unwrap();
+    load.insert_users(&[(fresh.clone(), None)]).await.unwrap();
+    let dup = load.insert_users(&[(user_of(&w.a, "Keep-1"), None)]).await;
+    assert!(matches!(dup, Err(StoreError::Unique("login"))), "{dup:?}");
+    drop(load);
+
+    // A membership of a user that does not exist.
+    let mut load = store.bulk_load().await.unwrap();
+    load.insert_groups(std::slice::from_ref(&group))
+        .await
+        .unwrap();
+    let ghost = user_of(&w.a, "ghost");
+    let failed = match load.upsert_memberships(&[membership(&group, &ghost)]).await {
+        Err(_) => true,
+        Ok(()) => load.finish().await.is_err(),
+    };
+    assert!(failed, "a membership of a missing user is refused");
+
+    // Abandoned without finish.
+    let mut load = store.bulk_load().await.unwrap();
+    load.insert_groups(std::slice::from_ref(&group))
+        .await
+        .unwrap();
+    load.insert_users(&[(fresh.clone(), None)]).await.unwrap();
+    load.upsert_memberships(&[membership(&group, &fresh)])
+        .await
+        .unwrap();
+    drop(load);
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_user_by_login("fresh").await.unwrap(), None);
+    assert_eq!(tx.get_group(ALL, group.id).await.unwrap(), None);
+    assert_eq!(tx.row_counts().await.unwrap().users, 2);
+    drop(tx);
+
+    // The store goes on as before (references checked again), and takes another load.
+    let mut tx = write(store).await;
+    tx.insert_group(&group).await.unwrap();
+    assert!(
+        tx.upsert_membership(&membership(&group, &ghost))
+            .await
+            .is_err(),
+        "a membership of a missing user, after the loads"
+    );
+    drop(tx);
+    let mut tx = write(store).await;
+    tx.insert_group(&group).await.unwrap();
+    tx.insert_user(&fresh, None).await.unwrap();
+    tx.upsert_membership(&membership(&group, &fresh))
+        .await
+        .unwrap();
+    commit(tx).await;
+    let later_user = user_of(&w.a, "keep-3");
+    let mut load = store.bulk_load().await.unwrap();
+    load.insert_users(&[(later_user.clone(), None)])
+        .await
+        .unwrap();
+    load.upsert_memberships(&[membership(&group, &later_user)])
+        .await
+        .unwrap();
+    load.finish().await.unwrap();
+    let mut tx = read(store).await;
+    let prefix = UserQuery {
+        prefix: Some("keep-".into()),
+        ..UserQuery::default()
+    };
+    let mut want = vec![kept[0].0.id, kept[1].0.id, later_user.id];
+    want.sort();
+    assert_eq!(all_user_ids(tx.as_mut(), prefix).await, want);
+    let members = UserQuery {
+        group: Some(group.id),
+        ..UserQuery::default()
+    };
+    assert_eq!(
+        all_user_ids(tx.as_mut(), members).await,
+        sorted(vec![fresh.id, later_user.id])
+    );
+    assert_consistent(tx.as_mut()).await;
 }

@@ -93,6 +93,40 @@ pub trait Store: Send + Sync + 'static {
     /// database can send them (PostgreSQL's notifications); `None` where it cannot, and nodes
     /// poll instead.
     async fn watch_access(&self) -> StoreResult<Option<Box<dyn AccessWatch>>>;
+    /// Starts a bulk load of groups, users and memberships (see [`BulkLoad`]).
+    async fn bulk_load(&self) -> StoreResult<Box<dyn BulkLoad>>;
+}
+
+/// A bulk load: one write transaction that fills a store with many groups, users and
+/// memberships, as generating a benchmark's data or importing into a new install does.
+///
+/// The store may write the rows first and build what depends on them once, in
+/// [`BulkLoad::finish`]: secondary indexes, reference checks, memberships in key order. The
+/// result is the same database as the same rows written through [`StoreTx`]: the same rows,
+/// indexes and constraints, and the planner's statistics refreshed. A row that breaks a rule
+/// fails the call that wrote it or `finish` (a duplicate login fails at once; a membership of
+/// a missing user or group may fail only in `finish`), and then nothing of the load remains.
+/// Nothing is seen by others before `finish`; dropping the load without it rolls back.
+///
+/// A load holds the store's write transaction throughout, and on PostgreSQL locks the tables
+/// it fills against readers too; `finish` rebuilds the secondary indexes of whole tables. It
+/// is for filling an install that is not serving yet, not for adding a few rows to a large
+/// one. It records no access changes: a node builds its index from the loaded database when
+/// it starts.
+#[async_trait]
+pub trait BulkLoad: Send {
+    /// Inserts groups; the rules of [`StoreTx::insert_group`] apply.
+    async fn insert_groups(&mut self, groups: &[Group]) -> StoreResult<()>;
+    /// Inserts users with optional password hashes; the rules of [`StoreTx::insert_users`]
+    /// apply.
+    async fn insert_users(&mut self, users: &[(User, Option<String>)]) -> StoreResult<()>;
+    /// Adds memberships of stored or loaded users and groups, in any order, or replaces their
+    /// windows, as [`StoreTx::upsert_memberships`] does: a membership given again keeps its
+    /// first creation time and takes the last window.
+    async fn upsert_memberships(&mut self, ms: &[Membership]) -> StoreResult<()>;
+    /// Writes what was deferred, builds the indexes, refreshes the planner's statistics and
+    /// commits.
+    async fn finish(self: Box<Self>) -> StoreResult<()>;
 }
 
 /// A subscription to "the access change log moved" signals.

@@ -7,6 +7,7 @@
 //! database and keep no state of their own.
 
 mod audit;
+mod bulk;
 mod changes;
 mod error;
 mod factors;
@@ -28,7 +29,7 @@ mod verify;
 use crate::error::{db_err, migrate_err};
 use crate::tx::PgTx;
 use async_trait::async_trait;
-use roster_core::store::{AccessWatch, Store, StoreError, StoreResult, StoreTx};
+use roster_core::store::{AccessWatch, BulkLoad, Store, StoreError, StoreResult, StoreTx};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -135,5 +136,10 @@ impl Store for PgStore {
             .map_err(db_err)?;
         listener.listen(changes::CHANNEL).await.map_err(db_err)?;
         Ok(Some(Box::new(changes::PgAccessWatch { listener })))
+    }
+
+    async fn bulk_load(&self) -> StoreResult<Box<dyn BulkLoad>> {
+        let tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
+        Ok(Box::new(bulk::PgBulkLoad::begin(tx).await?))
     }
 }

@@ -536,3 +536,57 @@ async fn migrating_gives_existing_predefined_groups_their_grants() {
     drop(tx);
     db.finish().await;
 }
+
+/// Every index and constraint of the schema, with its definition.
+async fn schema(conn: &mut sqlx::PgConnection) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT tablename::text, indexname::text, indexdef FROM pg_indexes \
+         WHERE schemaname = current_schema() \
+         UNION ALL SELECT conrelid::regclass::text, conname::text, \
+         pg_get_constraintdef(oid) || CASE WHEN convalidated THEN '' ELSE ' NOT VALID' END \
+         FROM pg_constraint WHERE connamespace = current_schema()::regnamespace \
+         ORDER BY 1, 2, 3",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
+/// A bulk load drops indexes and foreign keys while it runs; finished or abandoned, it leaves
+/// every index and constraint as it found them, and a finished one leaves fresh planner
+/// statistics for what it loaded.
+#[tokio::test]
+async fn bulk_load_leaves_the_schema_as_it_was() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let root = add_root(&db.store).await;
+    let mut conn = db.raw().await;
+    let before = schema(&mut conn).await;
+    assert!(before.iter().any(|(_, name, _)| name == "memberships_user"));
+
+    let mut load = db.store.bulk_load().await.unwrap();
+    load.insert_users(&[(user(&root, "abandoned"), None)])
+        .await
+        .unwrap();
+    drop(load);
+    assert_eq!(schema(&mut conn).await, before, "after an abandoned load");
+
+    let users: Vec<(User, Option<String>)> = (0..300)
+        .map(|i| (user(&root, &format!("loaded{i}")), None))
+        .collect();
+    let mut load = db.store.bulk_load().await.unwrap();
+    load.insert_users(&users).await.unwrap();
+    load.finish().await.unwrap();
+    assert_eq!(schema(&mut conn).await, before, "after a finished load");
+    let analyzed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() \
+         AND tablename = 'users' AND attname = 'login_lc'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(analyzed, 1, "planner statistics of the loaded users");
+    drop(conn);
+    db.finish().await;
+}

@@ -6,6 +6,7 @@
 //! transactions, which WAL lets run beside the writer.
 
 mod audit;
+mod bulk;
 mod changes;
 mod error;
 mod factors;
@@ -27,7 +28,7 @@ mod verify;
 use crate::error::{db_err, migrate_err};
 use crate::tx::SqliteTx;
 use async_trait::async_trait;
-use roster_core::store::{AccessWatch, Store, StoreError, StoreResult, StoreTx};
+use roster_core::store::{AccessWatch, BulkLoad, Store, StoreError, StoreResult, StoreTx};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -149,5 +150,10 @@ impl Store for SqliteStore {
     /// SQLite has no notifications; a node on it is alone with its file anyway.
     async fn watch_access(&self) -> StoreResult<Option<Box<dyn AccessWatch>>> {
         Ok(None)
+    }
+
+    async fn bulk_load(&self) -> StoreResult<Box<dyn BulkLoad>> {
+        let conn = self.writer.acquire().await.map_err(db_err)?;
+        Ok(Box::new(bulk::SqliteBulkLoad::begin(conn).await?))
     }
 }

@@ -444,3 +444,56 @@ async fn migrating_gives_existing_predefined_groups_their_grants() {
         Vec::<String>::new()
     );
 }
+
+/// Every table and index of the file, with its statement (the planner's statistics tables
+/// aside).
+async fn schema(conn: &mut SqliteConnection) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_stat%' \
+         ORDER BY type, name",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
+/// A bulk load drops indexes and switches reference checks off while it runs; finished or
+/// abandoned, it leaves the schema exactly as it found it, and a finished one leaves fresh
+/// planner statistics for what it loaded.
+#[tokio::test]
+async fn bulk_load_leaves_the_schema_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.db");
+    let store = SqliteStore::open_and_migrate(&path).await.unwrap();
+    let root = root();
+    let mut tx = store.write().await.unwrap();
+    tx.insert_org_node(&root).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = raw(&path).await;
+    let before = schema(&mut conn).await;
+    assert!(before.iter().any(|(_, name, _)| name == "memberships_user"));
+
+    let mut load = store.bulk_load().await.unwrap();
+    load.insert_users(&[(user(&root, "abandoned"), None)])
+        .await
+        .unwrap();
+    drop(load);
+    assert_eq!(schema(&mut conn).await, before, "after an abandoned load");
+
+    let users: Vec<(User, Option<String>)> = (0..300)
+        .map(|i| (user(&root, &format!("loaded{i}")), None))
+        .collect();
+    let mut load = store.bulk_load().await.unwrap();
+    load.insert_users(&users).await.unwrap();
+    load.finish().await.unwrap();
+    assert_eq!(schema(&mut conn).await, before, "after a finished load");
+    let stat: String =
+        sqlx::query_scalar("SELECT stat FROM sqlite_stat1 WHERE idx = 'users_owner'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(
+        stat.starts_with("300 "),
+        "statistics of the loaded users: {stat}"
+    );
+}
