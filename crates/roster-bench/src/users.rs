@@ -376,7 +376,7 @@ async fn generate(store: &dyn Store, tenant: Id, n: u64) -> Result<Vec<Id>> {
 }
 
 /// Runs one statement with `psql`.
-fn psql(url: &str, sql: &str) -> Result<()> {
+pub(crate) fn psql(url: &str, sql: &str) -> Result<()> {
     let out = std::process::Command::new("psql")
         .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .output()?;
