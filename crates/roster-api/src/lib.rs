@@ -16,16 +16,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use roster_core::Service;
+use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// What every handler shares.
+/// What every handler shares. Cloned for every request, so the service is behind one `Arc`
+/// (a `Service` clone is several reference counts and a string).
 #[derive(Clone)]
 pub struct AppState {
     /// The service layer.
-    pub service: Service,
+    pub service: Arc<Service>,
     /// Whether cookies get the `Secure` attribute (served over TLS).
     pub secure_cookies: bool,
 }

@@ -1,17 +1,19 @@
 //! `roster-bench checks`: `POST /check` and `/check/batch` over HTTP on the access benchmark's
-//! dataset, written into a fresh SQLite database through the store contract and served by the
-//! real release binary. The load comes from `wrk` (Debian's package) on the same machine,
+//! dataset, written into a fresh SQLite database (or, with `--pg-url`, a fresh PostgreSQL
+//! schema) through the store contract and served by the real release binary. The load comes from `wrk` (Debian's package) on the same machine,
 //! with keep-alive connections; the harness also times how long the server takes to load the
 //! index, and how long a grant takes to be seen by the next check.
 
 use crate::access::{generate, World, TYPES};
 use crate::server::Server;
 use crate::stats::{ms, summarise};
+use crate::users::psql;
 use anyhow::{bail, Context, Result};
 use roster_core::model::{AccessSnapshot, ResourceType, User, UserKind, UserStatus};
 use roster_core::password::PasswordHasher;
 use roster_core::store::Store;
 use roster_core::{now, Service, ServiceSettings, SYSTEM_NODE_ID};
+use roster_store_postgres::PgStore;
 use roster_store_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -28,12 +30,16 @@ const QUESTIONS: usize = 5_000;
 const BATCH: usize = 1_000;
 /// Grants made one by one to time how soon the next check sees them.
 const CHANGES: usize = 100;
+/// The PostgreSQL schema the dataset is written into with `--pg-url` (dropped afterwards).
+const PG_SCHEMA: &str = "bench_checks";
 
 /// One `wrk` run's figures.
 pub(crate) struct Load {
     pub(crate) per_second: f64,
     pub(crate) p50: String,
     pub(crate) p99: String,
+    /// The server's CPU time per request, in microseconds (0 when no server was given).
+    pub(crate) cpu_us: f64,
 }
 
 /// Writes the snapshot's tenant into `store` (the system root exists already).
@@ -128,15 +134,17 @@ pub(crate) async fn load(store: &dyn Store, s: &AccessSnapshot) -> Result<()> {
     Ok(())
 }
 
-/// Runs `wrk` with a Lua script, on CPU `pin` if given, and reads requests/s and the latency
-/// percentiles.
+/// Runs `wrk` with a Lua script, on CPU `pin` if given, and reads requests/s, the latency
+/// percentiles and, given the `server`, its CPU time per request.
 pub(crate) fn wrk(
     pin: Option<usize>,
+    server: Option<&Server>,
     url: &str,
     script: &std::path::Path,
     connections: u32,
     seconds: u64,
 ) -> Result<Load> {
+    let cpu_before = server.map(Server::cpu_seconds);
     let mut command = match pin {
         Some(cpu) => {
             let mut c = Command::new("taskset");
@@ -167,12 +175,18 @@ pub(crate) fn wrk(
             .and_then(|l| l.split_whitespace().nth(1))
             .map(str::to_string)
     };
+    let cpu = match (server, cpu_before) {
+        (Some(server), Some(before)) => server.cpu_seconds() - before,
+        _ => 0.0,
+    };
+    let per_second: f64 = field("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .context("wrk printed no Requests/sec")?;
     Ok(Load {
-        per_second: field("Requests/sec:")
-            .and_then(|v| v.parse().ok())
-            .context("wrk printed no Requests/sec")?,
+        per_second,
         p50: field("50%").unwrap_or_default(),
         p99: field("99%").unwrap_or_default(),
+        cpu_us: cpu * 1e6 / (per_second * seconds as f64).max(1.0),
     })
 }
 
@@ -197,8 +211,14 @@ pub(crate) fn question_body(w: &World, q: &crate::access::Question) -> Value {
     })
 }
 
-/// Measures `POST /check` and `/check/batch` at `grants` grants.
-pub async fn run(grants: usize, seconds: u64, connections: u32) -> Result<String> {
+/// Measures `POST /check` and `/check/batch` at `grants` grants, on SQLite, or on
+/// PostgreSQL when `pg_url` is given.
+pub async fn run(
+    grants: usize,
+    seconds: u64,
+    connections: u32,
+    pg_url: Option<&str>,
+) -> Result<String> {
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is needed as the load generator: apt-get install wrk");
     }
@@ -208,11 +228,29 @@ pub async fn run(grants: usize, seconds: u64, connections: u32) -> Result<String
     let dir = std::env::temp_dir().join("roster-bench-checks");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
+    let database_url = match pg_url {
+        Some(url) => {
+            psql(url, &format!("DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))?;
+            psql(url, &format!("CREATE SCHEMA {PG_SCHEMA}"))?;
+            let sep = if url.contains('?') { '&' } else { '?' };
+            Some(format!("{url}{sep}options=-c%20search_path%3D{PG_SCHEMA}"))
+        }
+        None => None,
+    };
     let t = Instant::now();
     {
-        let store = SqliteStore::open(&dir.join("roster.db")).await?;
-        store.migrate().await?;
-        let store: Arc<dyn Store> = Arc::new(store);
+        let store: Arc<dyn Store> = match &database_url {
+            Some(url) => {
+                let s = PgStore::connect(url).await?;
+                s.migrate().await?;
+                Arc::new(s)
+            }
+            None => {
+                let s = SqliteStore::open(&dir.join("roster.db")).await?;
+                s.migrate().await?;
+                Arc::new(s)
+            }
+        };
         let service = Service::new(
             store.clone(),
             PasswordHasher::default(),
@@ -223,9 +261,13 @@ pub async fn run(grants: usize, seconds: u64, connections: u32) -> Result<String
         load(store.as_ref(), &snapshot).await?;
     }
     let written = t.elapsed();
+    // A bulk load leaves PostgreSQL's planner statistics empty until autovacuum catches up.
+    if let Some(url) = &database_url {
+        psql(url, "ANALYZE")?;
+    }
 
     let t = Instant::now();
-    let server = Server::start(&dir, ADMIN_PASSWORD, None)?;
+    let server = Server::start(&dir, ADMIN_PASSWORD, database_url.as_deref())?;
     let started = t.elapsed();
     let http = reqwest::Client::new();
     let base = format!("{}/api/v1", server.base);
@@ -267,13 +309,21 @@ pub async fn run(grants: usize, seconds: u64, connections: u32) -> Result<String
     eprintln!("checks: POST /check for {seconds} s");
     let single = wrk(
         None,
+        Some(&server),
         &format!("{base}/check"),
         &single_lua,
         connections,
         seconds,
     )?;
     eprintln!("checks: POST /check/batch for {seconds} s");
-    let batch = wrk(None, &format!("{base}/check/batch"), &batch_lua, 4, seconds)?;
+    let batch = wrk(
+        None,
+        Some(&server),
+        &format!("{base}/check/batch"),
+        &batch_lua,
+        4,
+        seconds,
+    )?;
 
     // A grant, then at once a check that needs it: the write answers only after this node's
     // index applied it, so the next check must see it.
@@ -328,29 +378,41 @@ pub async fn run(grants: usize, seconds: u64, connections: u32) -> Result<String
     let (rss, peak) = server.memory_mib();
 
     let mut out = String::new();
-    writeln!(out, "## Checks over HTTP (issue 3)\n")?;
-    writeln!(out, "Machine: {}. Reproduce: `apt-get install wrk && cargo build --release && cargo run --release -p roster-bench -- checks`.\n", crate::report::machine())?;
-    writeln!(out, "The access benchmark's dataset at {grants} grants (100,000 users, 10,000 groups, 100,000 resources in 1,000 resource groups, 1,000 roles, 10% deny), written into a fresh SQLite database through the store contract in {:.1} s; the release server started on it (migrations, index loaded from the database) in {:.2} s. Load: `wrk`, one thread, keep-alive, on the same 2-core machine as the server, {seconds} s per row, an API token of the system administrator, questions drawn from {QUESTIONS} (half aimed at a grant, half random).\n", written.as_secs_f64(), started.as_secs_f64())?;
+    let (title, flag, database) = match pg_url {
+        Some(_) => (
+            "Checks over HTTP on PostgreSQL (issue 5)",
+            " --pg-url URL",
+            "a fresh PostgreSQL schema",
+        ),
+        None => ("Checks over HTTP (issue 3)", "", "a fresh SQLite database"),
+    };
+    writeln!(out, "## {title}\n")?;
+    writeln!(out, "Machine: {}. Reproduce: `apt-get install wrk && cargo build --release && cargo run --release -p roster-bench -- checks{flag}`.\n", crate::report::machine())?;
+    writeln!(out, "The access benchmark's dataset at {grants} grants (100,000 users, 10,000 groups, 100,000 resources in 1,000 resource groups, 1,000 roles, 10% deny), written into {database} through the store contract in {:.1} s; the release server started on it (migrations, index loaded from the database) in {:.2} s. Load: `wrk`, one thread, keep-alive, on the same 2-core machine as the server, {seconds} s per row, an API token of the system administrator, questions drawn from {QUESTIONS} (half aimed at a grant, half random). Server CPU per request: the server process's user and system time during the row over the requests it answered (it holds up better than requests/s when other work shares the machine).\n", written.as_secs_f64(), started.as_secs_f64())?;
     writeln!(
         out,
-        "| request | connections | requests/s | decisions/s | p50 | p99 |"
+        "| request | connections | requests/s | decisions/s | p50 | p99 | server CPU per request (µs) |"
     )?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
     writeln!(
         out,
-        "| `POST /check` | {connections} | {:.0} | {:.0} | {} | {} |",
-        single.per_second, single.per_second, single.p50, single.p99
+        "| `POST /check` | {connections} | {:.0} | {:.0} | {} | {} | {:.1} |",
+        single.per_second, single.per_second, single.p50, single.p99, single.cpu_us
     )?;
     writeln!(
         out,
-        "| `POST /check/batch` ({BATCH} questions) | 4 | {:.0} | {:.0} | {} | {} |",
+        "| `POST /check/batch` ({BATCH} questions) | 4 | {:.0} | {:.0} | {} | {} | {:.0} |",
         batch.per_second,
         batch.per_second * BATCH as f64,
         batch.p50,
-        batch.p99
+        batch.p99,
+        batch.cpu_us
     )?;
     writeln!(out, "\nA change seen by the next check: {measured} grants created over HTTP, each followed at once by a check that needs it; {seen} of {measured} were allowed at the first check (the write answers after this node's index has applied it). Creating a grant (authorise, write, audit, commit, index catch-up): p50 {} ms, p99 {} ms. Server memory after the run: RSS {rss:.0} MiB, peak {peak:.0} MiB.\n", ms(writes.p50), ms(writes.p99))?;
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some(url) = pg_url {
+        psql(url, &format!("DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))?;
+    }
     Ok(out)
 }

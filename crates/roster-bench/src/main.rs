@@ -106,6 +106,10 @@ enum Bench {
         /// Keep-alive connections for single checks.
         #[arg(long, default_value_t = 32)]
         connections: u32,
+        /// Run on PostgreSQL instead of SQLite: a database URL (the data goes into its own
+        /// schema, dropped afterwards).
+        #[arg(long)]
+        pg_url: Option<String>,
     },
 }
 
@@ -148,9 +152,15 @@ async fn main() -> Result<()> {
             grants,
             seconds,
             connections,
+            pg_url,
         } => {
-            let section = checks::run(grants, seconds, connections).await?;
-            report::write_section(&cli.out, "checks", &section)?;
+            let name = if pg_url.is_some() {
+                "checks-postgres"
+            } else {
+                "checks"
+            };
+            let section = checks::run(grants, seconds, connections, pg_url.as_deref()).await?;
+            report::write_section(&cli.out, name, &section)?;
             println!("{section}");
         }
         Bench::Nodes {

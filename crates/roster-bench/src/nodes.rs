@@ -119,18 +119,18 @@ async fn measure(o: &Options<'_>, schema_url: &str) -> Result<String> {
     // the rows shows.
     drop(b);
     eprintln!("nodes: node A alone for {seconds} s");
-    let one_before = wrk(Some(0), &url_a, &lua, half, seconds)?;
+    let one_before = wrk(Some(0), None, &url_a, &lua, half, seconds)?;
     let b = start("b2", 1)?;
     eprintln!("nodes: two nodes for {seconds} s");
     let url_b = format!("{}/api/v1/check", b.base);
     let (for_a, lua_a, lua_b) = (url_a.clone(), lua.clone(), lua.clone());
-    let on_a = std::thread::spawn(move || wrk(Some(0), &for_a, &lua_a, half, seconds));
-    let on_b = std::thread::spawn(move || wrk(Some(1), &url_b, &lua_b, half, seconds));
+    let on_a = std::thread::spawn(move || wrk(Some(0), None, &for_a, &lua_a, half, seconds));
+    let on_b = std::thread::spawn(move || wrk(Some(1), None, &url_b, &lua_b, half, seconds));
     let two_a = on_a.join().map_err(|_| anyhow::anyhow!("wrk thread"))??;
     let two_b = on_b.join().map_err(|_| anyhow::anyhow!("wrk thread"))??;
     drop(b);
     eprintln!("nodes: node A alone again for {seconds} s");
-    let one_after = wrk(Some(0), &url_a, &lua, half, seconds)?;
+    let one_after = wrk(Some(0), None, &url_a, &lua, half, seconds)?;
     drop(a);
     let _ = std::fs::remove_dir_all(&dir);
 

@@ -76,6 +76,25 @@ impl Server {
         })
     }
 
+    /// CPU time the server has used so far (user and system), in seconds, from `/proc`.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime and stime are the
+        // 12th and 13th, in clock ticks (100 per second on Linux).
+        let ticks: u64 = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| {
+                rest.split_whitespace()
+                    .skip(11)
+                    .take(2)
+                    .filter_map(|v| v.parse::<u64>().ok())
+                    .sum()
+            })
+            .unwrap_or(0);
+        ticks as f64 / 100.0
+    }
+
     /// Resident and peak resident memory, in MiB, from `/proc`.
     pub fn memory_mib(&self) -> (f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))

@@ -496,7 +496,7 @@ fn batch(
 }
 
 /// Runs one statement with `psql`.
-fn psql(url: &str, sql: &str) -> Result<()> {
+pub(crate) fn psql(url: &str, sql: &str) -> Result<()> {
     let out = std::process::Command::new("psql")
         .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .output()?;

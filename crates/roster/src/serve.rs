@@ -90,7 +90,7 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
         secure_cookies: config.secure_cookies,
     };
     let state = AppState {
-        service,
+        service: Arc::new(service),
         secure_cookies: config.secure_cookies,
     };
     // The web console at `/` beside the API at `/api`; both call the same service.

@@ -6,7 +6,8 @@
 //! it. Inactive and unknown users, and unknown targets, are denied. In an exclusive project, a
 //! user who is in one of the project's groups has their own grants inside the project ignored.
 
-use super::index::{find_scope, AccessIndex, GrantEntry, Micros, UserEntry};
+use super::index::{AccessIndex, Handle, Hold, Micros, Object, Rule, UserEntry, NO_HANDLE};
+use super::names::{Name, Perm, Want};
 use super::permission::Permission;
 use crate::ids::Id;
 use crate::model::{Effect, OrgKind};
@@ -46,7 +47,7 @@ impl<'a> Wanted<'a> {
     }
 
     /// Whether denying `p` takes away any of this.
-    fn touched_by(self, p: &Permission) -> bool {
+    pub(crate) fn touched_by(self, p: &Permission) -> bool {
         part_meets(p.rtype.as_deref(), self.rtype) && part_meets(p.action.as_deref(), self.action)
     }
 }
@@ -130,71 +131,108 @@ pub struct Explanation {
     pub ignored_in_project: Option<Id>,
 }
 
-/// A scope on the chain from a target up to the root, and the project it lies in, if any.
+/// A scope on the chain from a target up to the root, and the project it lies in
+/// ([`NO_HANDLE`] for none).
 #[derive(Debug, Clone, Copy)]
 struct Link {
-    scope: Id,
-    project: Option<Id>,
+    scope: Handle,
+    project: Handle,
 }
 
 type Chain = SmallVec<[Link; 12]>;
 
+/// A scope's bit in a chain's mask: a grant whose scope's bit is not in the mask cannot be on
+/// the chain, so most of a subject's grants are passed over without searching the chain.
+fn scope_bit(scope: Handle) -> u64 {
+    1 << (scope.wrapping_mul(0x9E37_79B9) >> 26)
+}
+
+/// Who a user's grants may be given to: the user, their groups, their tenant's `All`.
+type Subjects = SmallVec<[Handle; 8]>;
+
+/// The type of an object: a resource's own (interned), or one of roster's.
+#[derive(Debug, Clone, Copy)]
+enum TypeOf {
+    Named(Name),
+    Builtin(&'static str),
+}
+
 impl AccessIndex {
+    fn type_of_handle(&self, h: Handle) -> Option<TypeOf> {
+        Some(match self.object(h) {
+            Object::Resource(r) => TypeOf::Named(r.rtype),
+            Object::Node(n) => TypeOf::Builtin(match n.kind {
+                OrgKind::Customer => "customer",
+                OrgKind::Tenant | OrgKind::System => "tenant",
+            }),
+            Object::User(_) => TypeOf::Builtin("user"),
+            Object::Group(_) => TypeOf::Builtin("group"),
+            Object::Project(_) => TypeOf::Builtin("project"),
+            Object::ResourceGroup(_) => TypeOf::Builtin("resource-group"),
+            Object::Role(_) => TypeOf::Builtin("role"),
+            Object::Absent => return None,
+        })
+    }
+
+    fn spell_type(&self, t: TypeOf) -> &str {
+        match t {
+            TypeOf::Named(n) => self.names.spell(n),
+            TypeOf::Builtin(s) => s,
+        }
+    }
+
     /// The type name of any object the index knows: a resource's own type, or the built-in
     /// type of one of roster's objects.
     pub fn type_of(&self, target: Id) -> Option<&str> {
-        if let Some(r) = self.resources.get(&target) {
-            return Some(&r.rtype);
-        }
-        if let Some(n) = self.nodes.get(&target) {
-            return Some(match n.kind {
-                OrgKind::Customer => "customer",
-                OrgKind::Tenant | OrgKind::System => "tenant",
-            });
-        }
-        if self.users.contains_key(&target) {
-            Some("user")
-        } else if self.groups.contains_key(&target) {
-            Some("group")
-        } else if self.projects.contains_key(&target) {
-            Some("project")
-        } else if self.resource_groups.contains_key(&target) {
-            Some("resource-group")
-        } else if self.roles.contains_key(&target) {
-            Some("role")
-        } else {
-            None
-        }
+        let t = self.type_of_handle(self.handle(target)?)?;
+        Some(self.spell_type(t))
     }
 
     /// The tenant an object lies in.
     pub fn tenant_of(&self, target: Id) -> Option<Id> {
-        if let Some(r) = self.resources.get(&target) {
-            return Some(r.tenant);
-        }
-        if let Some(n) = self.nodes.get(&target) {
-            return Some(n.tenant);
-        }
-        self.users
-            .get(&target)
-            .map(|u| u.tenant)
-            .or_else(|| self.groups.get(&target).map(|g| g.tenant))
-            .or_else(|| self.projects.get(&target).map(|p| p.tenant))
-            .or_else(|| self.resource_groups.get(&target).map(|g| g.tenant))
+        let tenant = match self.object(self.handle(target)?) {
+            Object::Resource(r) => return self.tenant_of(self.id(r.owner)),
+            Object::Node(n) => n.tenant,
+            Object::User(u) => u.tenant,
+            Object::Group(g) => g.tenant,
+            Object::Project(p) => p.tenant,
+            Object::ResourceGroup(g) => g.tenant,
+            Object::Role(_) | Object::Absent => return None,
+        };
+        Some(self.id(tenant))
+    }
+
+    /// The question of `action` on an object of type `t`: a bare action, or one spelled with
+    /// the type (`device:read`); `None` when it names another type.
+    fn want_of(&self, t: TypeOf, action: &str) -> Option<Want> {
+        let action = match action.split_once(':') {
+            Some((spelled, a)) if spelled == self.spell_type(t) => a,
+            Some(_) => return None,
+            None => action,
+        };
+        let rtype = match t {
+            TypeOf::Named(n) => n,
+            TypeOf::Builtin(s) => self.names.find(s),
+        };
+        Some(Want {
+            rtype,
+            action: self.names.find(action),
+        })
     }
 
     /// `check`: whether `user` may do `action` on `target`, where the action is a bare action
     /// of the target's type (`read`) or spelled with it (`device:read`).
     pub fn check(&self, user: Id, action: &str, target: Id, at: Micros) -> bool {
-        let Some(rtype) = self.type_of(target) else {
+        let Some(t) = self.handle(target) else {
             return false;
         };
-        let action = match action.split_once(':') {
-            Some((t, a)) if t == rtype => a,
-            Some(_) => return false,
-            None => action,
+        let Some(want) = self
+            .type_of_handle(t)
+            .and_then(|ty| self.want_of(ty, action))
+        else {
+            return false;
         };
-        self.decide(user, Wanted::new(rtype, action), target, at, None)
+        self.decide(user, want, t, at, None)
     }
 
     /// `explain`: the same decision as [`AccessIndex::check`], with its path.
@@ -206,19 +244,18 @@ impl AccessIndex {
             denied_by: Vec::new(),
             ignored_in_project: None,
         };
-        let Some(rtype) = self.type_of(target) else {
+        let target = self
+            .handle(target)
+            .and_then(|t| Some((t, self.type_of_handle(t)?)));
+        let Some((t, ty)) = target else {
             ex.reason = Some(self.user_problem(user).unwrap_or(DenyReason::UnknownTarget));
             return ex;
         };
-        let action = match action.split_once(':') {
-            Some((t, a)) if t == rtype => a,
-            Some(_) => {
-                ex.reason = Some(DenyReason::UnknownAction);
-                return ex;
-            }
-            None => action,
+        let Some(want) = self.want_of(ty, action) else {
+            ex.reason = Some(DenyReason::UnknownAction);
+            return ex;
         };
-        self.decide(user, Wanted::new(rtype, action), target, at, Some(&mut ex));
+        self.decide(user, want, t, at, Some(&mut ex));
         ex
     }
 
@@ -226,28 +263,42 @@ impl AccessIndex {
     /// touching any of it). The service layer's authorisation and the no-escalation rule ask
     /// this.
     pub fn holds(&self, user: Id, wanted: Wanted<'_>, target: Id, at: Micros) -> bool {
-        self.decide(user, wanted, target, at, None)
+        let want = self.names.want(wanted.rtype, wanted.action);
+        let target = self.handle(target).unwrap_or(NO_HANDLE);
+        self.decide(user, want, target, at, None)
+    }
+
+    /// The user behind `user`, if the index knows one.
+    fn user(&self, user: Id) -> Option<(Handle, &UserEntry)> {
+        let h = self.handle(user)?;
+        match self.object(h) {
+            Object::User(u) => Some((h, u)),
+            _ => None,
+        }
     }
 
     fn user_problem(&self, user: Id) -> Option<DenyReason> {
-        match self.users.get(&user) {
+        match self.user(user) {
             None => Some(DenyReason::UnknownUser),
-            Some(u) if !u.active => Some(DenyReason::InactiveUser),
+            Some((_, u)) if !u.active => Some(DenyReason::InactiveUser),
             Some(_) => None,
         }
     }
 
     /// Who a user's grants may be given to, at `at`: the user first, then the groups of their
     /// memberships in force, then their tenant's `All` group.
-    fn subjects(&self, user: Id, u: &UserEntry, at: Micros) -> SmallVec<[Id; 8]> {
-        let mut subjects: SmallVec<[Id; 8]> = SmallVec::new();
+    fn subjects(&self, user: Handle, u: &UserEntry, at: Micros) -> Subjects {
+        let mut subjects = Subjects::new();
         subjects.push(user);
-        subjects.extend(
-            u.groups
-                .iter()
-                .filter(|(_, w)| w.holds(at))
-                .map(|(g, _)| *g),
-        );
+        if u.bounded {
+            subjects.extend(u.groups.iter().copied().filter(|g| {
+                self.windows
+                    .get(&(user, *g))
+                    .is_none_or(|window| window.holds(at))
+            }));
+        } else {
+            subjects.extend_from_slice(&u.groups);
+        }
         if let Some(all) = self.all_groups.get(&u.tenant) {
             subjects.push(*all);
         }
@@ -258,8 +309,8 @@ impl AccessIndex {
     fn decide(
         &self,
         user: Id,
-        wanted: Wanted<'_>,
-        target: Id,
+        want: Want,
+        target: Handle,
         at: Micros,
         mut trace: Option<&mut Explanation>,
     ) -> bool {
@@ -270,7 +321,7 @@ impl AccessIndex {
             }
             false
         };
-        let Some(u) = self.users.get(&user) else {
+        let Some((uh, u)) = self.user(user) else {
             return deny(trace, DenyReason::UnknownUser);
         };
         if !u.active {
@@ -280,61 +331,67 @@ impl AccessIndex {
             return deny(trace, DenyReason::UnknownTarget);
         };
 
-        let subjects = self.subjects(user, u, at);
+        let subjects = self.subjects(uh, u, at);
         let groups = &subjects[1..];
 
         // An exclusive project the user is in a group of: their own grants inside it do not count.
-        let mut ignored: Option<Id> = None;
+        let mut ignored = NO_HANDLE;
         for link in &chain {
-            if link.project == Some(link.scope) {
-                if let Some(p) = self.projects.get(&link.scope) {
-                    if p.exclusive && p.groups.iter().any(|g| groups.contains(g)) {
-                        ignored = Some(link.scope);
-                    }
-                }
+            if link.project == link.scope && self.excludes(link.scope, groups) {
+                ignored = link.scope;
             }
         }
-        if let (Some(t), Some(p)) = (trace.as_deref_mut(), ignored) {
-            t.ignored_in_project = Some(p);
+        if let Some(t) = trace.as_deref_mut() {
+            t.ignored_in_project = (ignored != NO_HANDLE).then(|| self.id(ignored));
         }
 
-        // Every subject's scopes are looked up before any is visited: the lookups do not depend
+        // Every subject's grants are looked up before any is visited: the reads do not depend
         // on each other, so the processor overlaps their memory accesses.
-        let lists: SmallVec<[_; 8]> = subjects.iter().map(|s| self.by_subject.get(s)).collect();
+        let lists: SmallVec<[&[Hold]; 8]> = subjects
+            .iter()
+            .map(|s| self.slots.get(*s as usize).map_or(&[][..], |s| &s.held[..]))
+            .collect();
+        let mask = chain.iter().fold(0, |m, l| m | scope_bit(l.scope));
+        let explaining = trace.is_some();
         let mut allowed = false;
-        for (i, (subject, scopes)) in subjects.iter().zip(lists).enumerate() {
-            let Some(scopes) = scopes else {
+        for (i, (subject, held)) in subjects.iter().zip(lists).enumerate() {
+            if held.is_empty() {
                 continue;
-            };
+            }
             let via_group = (i > 0).then_some(*subject);
-            let visit = |link: &Link,
-                         grants: &[GrantEntry],
-                         trace: &mut Option<&mut Explanation>|
-             -> Option<bool> {
-                if i == 0 && ignored.is_some() && link.project == ignored {
-                    return None;
+            let own = i == 0 && ignored != NO_HANDLE;
+            // Whether a matching grant ends the decision (a deny, when not explaining).
+            let mut ends = |link: &Link, hold: Hold, trace: &mut Option<&mut Explanation>| {
+                if own && link.project == ignored {
+                    return false;
                 }
-                self.match_grants(grants, wanted, at, via_group, trace)
+                match self.match_hold(hold, want, at, via_group, trace) {
+                    Some(false) => !explaining,
+                    Some(true) => {
+                        allowed = true;
+                        false
+                    }
+                    None => false,
+                }
             };
-            if scopes.len() <= 2 * chain.len() {
-                for s in scopes {
-                    if let Some(link) = chain.iter().find(|l| l.scope == s.scope) {
-                        match visit(link, &s.grants, &mut trace) {
-                            Some(false) if trace.is_none() => return false,
-                            Some(true) => allowed = true,
-                            _ => {}
+            if held.len() <= 16 * chain.len() {
+                for hold in held {
+                    if mask & scope_bit(hold.scope) == 0 {
+                        continue;
+                    }
+                    if let Some(link) = chain.iter().find(|l| l.scope == hold.scope) {
+                        if ends(link, *hold, &mut trace) {
+                            return false;
                         }
                     }
                 }
             } else {
                 for link in &chain {
-                    let Ok(at_scope) = find_scope(scopes, link.scope) else {
-                        continue;
-                    };
-                    match visit(link, &scopes[at_scope].grants, &mut trace) {
-                        Some(false) if trace.is_none() => return false,
-                        Some(true) => allowed = true,
-                        _ => {}
+                    let from = held.partition_point(|h| h.scope < link.scope);
+                    for hold in held[from..].iter().take_while(|h| h.scope == link.scope) {
+                        if ends(link, *hold, &mut trace) {
+                            return false;
+                        }
                     }
                 }
             }
@@ -356,160 +413,180 @@ impl AccessIndex {
         }
     }
 
-    /// The grants of one `(subject, scope)` pair against `wanted`: `Some(false)` when a deny
-    /// matched, `Some(true)` when only allows did, `None` when nothing did.
-    fn match_grants(
+    /// One grant against `want`: `Some(false)` when it is a deny touching it, `Some(true)`
+    /// when it is an allow covering it, `None` when it is not in force or does not match.
+    fn match_hold(
         &self,
-        list: &[GrantEntry],
-        wanted: Wanted<'_>,
+        hold: Hold,
+        want: Want,
         at: Micros,
-        via_group: Option<Id>,
+        via_group: Option<Handle>,
         trace: &mut Option<&mut Explanation>,
     ) -> Option<bool> {
-        let mut result = None;
-        for g in list {
-            if !g.window.holds(at) {
-                continue;
-            }
-            let role = g.role.and_then(|r| self.roles.get(&r));
-            let perms: &[Permission] = match (g.role, role) {
-                (Some(_), Some(r)) => &r.permissions,
-                (Some(_), None) => &[],
-                (None, _) => &g.permissions,
-            };
-            let hit = match g.effect {
-                Effect::Allow => perms.iter().find(|p| wanted.covered_by(p)),
-                Effect::Deny => perms.iter().find(|p| wanted.touched_by(p)),
-            };
-            let Some(p) = hit else { continue };
-            if let Some(t) = trace.as_deref_mut() {
+        if hold.timed() && !self.grant(hold.grant())?.window.holds(at) {
+            return None;
+        }
+        let perms = self.permissions(hold.rule());
+        let deny = hold.denies();
+        let hit = if deny {
+            perms.iter().find(|p| want.touched_by(**p))
+        } else {
+            perms.iter().find(|p| want.covered_by(**p))
+        };
+        let p = *hit?;
+        if let Some(t) = trace.as_deref_mut() {
+            if let Some(g) = self.grant(hold.grant()) {
+                let role = match hold.rule() {
+                    Rule::Role(r) => match self.object(r) {
+                        Object::Role(role) => Some((self.id(r), role.name.to_string())),
+                        _ => None,
+                    },
+                    Rule::Set(_) => None,
+                };
                 let step = Step {
                     grant: g.id,
                     effect: g.effect,
-                    via_group,
-                    role: g.role.zip(role).map(|(id, r)| (id, r.name.to_string())),
-                    permission: p.to_string(),
-                    scope: g.scope,
+                    via_group: via_group.map(|h| self.id(h)),
+                    role,
+                    permission: self.names.permission(p).to_string(),
+                    scope: self.id(hold.scope),
                 };
-                match g.effect {
-                    Effect::Allow => t.allowed_by.push(step),
-                    Effect::Deny => t.denied_by.push(step),
-                }
-            }
-            match g.effect {
-                Effect::Deny => {
-                    if trace.is_none() {
-                        return Some(false);
-                    }
-                    result = Some(false);
-                }
-                Effect::Allow => {
-                    if result.is_none() {
-                        result = Some(true);
-                    }
+                if deny {
+                    t.denied_by.push(step);
+                } else {
+                    t.allowed_by.push(step);
                 }
             }
         }
-        result
+        Some(!deny)
+    }
+
+    /// What a grant gives: its role's permissions now (none when the role is gone), or its
+    /// own.
+    fn permissions(&self, rule: Rule) -> &[Perm] {
+        match rule {
+            Rule::Role(r) => match self.object(r) {
+                Object::Role(role) => self.names.set(role.set),
+                _ => &[],
+            },
+            Rule::Set(n) => self.names.set(n),
+        }
+    }
+
+    /// The project `h` is, if it is one.
+    fn project_or_none(&self, h: Handle) -> Handle {
+        match self.object(h) {
+            Object::Project(_) => h,
+            _ => NO_HANDLE,
+        }
     }
 
     /// The scopes containing `target`, innermost first: the object itself, its resource
     /// groups, its project, then its org node and every ancestor.
-    fn chain(&self, target: Id) -> Option<Chain> {
+    fn chain(&self, target: Handle) -> Option<Chain> {
         let mut chain = Chain::new();
-        if let Some(r) = self.resources.get(&target) {
-            let project = self.projects.contains_key(&r.owner).then_some(r.owner);
-            chain.push(Link {
-                scope: target,
-                project,
-            });
-            for g in &r.groups {
-                if let Some(rg) = self.resource_groups.get(g) {
-                    let project = self.projects.contains_key(&rg.owner).then_some(rg.owner);
-                    chain.push(Link { scope: *g, project });
+        match self.object(target) {
+            Object::Resource(r) => {
+                chain.push(Link {
+                    scope: target,
+                    project: self.project_or_none(r.owner),
+                });
+                for g in &r.groups {
+                    if let Object::ResourceGroup(rg) = self.object(*g) {
+                        chain.push(Link {
+                            scope: *g,
+                            project: self.project_or_none(rg.owner),
+                        });
+                    }
                 }
+                self.owner_chain(r.owner, &mut chain)?;
             }
-            self.owner_chain(r.owner, &mut chain)?;
-        } else if let Some(g) = self.resource_groups.get(&target) {
-            let project = self.projects.contains_key(&g.owner).then_some(g.owner);
-            chain.push(Link {
-                scope: target,
-                project,
-            });
-            self.owner_chain(g.owner, &mut chain)?;
-        } else if self.nodes.contains_key(&target) || self.projects.contains_key(&target) {
-            self.owner_chain(target, &mut chain)?;
-        } else if let Some(u) = self.users.get(&target) {
-            self.owner_chain(u.owner, &mut chain)?;
-        } else if let Some(g) = self.groups.get(&target) {
-            self.owner_chain(g.owner, &mut chain)?;
-        } else if let Some(r) = self.roles.get(&target) {
-            self.owner_chain(r.owner, &mut chain)?;
-        } else {
-            return None;
+            Object::ResourceGroup(g) => {
+                chain.push(Link {
+                    scope: target,
+                    project: self.project_or_none(g.owner),
+                });
+                self.owner_chain(g.owner, &mut chain)?;
+            }
+            Object::Node(_) | Object::Project(_) => self.owner_chain(target, &mut chain)?,
+            Object::User(u) => self.owner_chain(u.owner, &mut chain)?,
+            Object::Group(g) => self.owner_chain(g.owner, &mut chain)?,
+            Object::Role(r) => self.owner_chain(r.owner, &mut chain)?,
+            Object::Absent => return None,
         }
         Some(chain)
     }
 
     /// Pushes `owner` (a project or an org node) and everything above it.
-    fn owner_chain(&self, owner: Id, chain: &mut Chain) -> Option<()> {
-        let node = match self.projects.get(&owner) {
-            Some(p) => {
+    fn owner_chain(&self, owner: Handle, chain: &mut Chain) -> Option<()> {
+        let node = match self.object(owner) {
+            Object::Project(p) => {
                 chain.push(Link {
                     scope: owner,
-                    project: Some(owner),
+                    project: owner,
                 });
                 p.owner
             }
-            None => owner,
+            _ => owner,
         };
-        let n = self.nodes.get(&node)?;
-        for id in n.path.iter().rev() {
+        let Object::Node(n) = self.object(node) else {
+            return None;
+        };
+        for h in n.path.iter().rev() {
             chain.push(Link {
-                scope: *id,
-                project: None,
+                scope: *h,
+                project: NO_HANDLE,
             });
         }
         Some(())
+    }
+
+    /// Whether `project` is exclusive and one of `groups` is a group of it.
+    fn excludes(&self, project: Handle, groups: &[Handle]) -> bool {
+        match self.object(project) {
+            Object::Project(p) => p.exclusive && p.groups.iter().any(|g| groups.contains(g)),
+            _ => false,
+        }
     }
 
     /// Every grant in force reaching `user` (through themselves, their active memberships and
     /// their tenant's `All` group), with the group it came through; grants ignored under the
     /// exclusive-project rule are left out.
     pub fn grants_reaching(&self, user: Id, at: Micros) -> Vec<Reaching> {
-        let Some(u) = self.users.get(&user) else {
+        let Some((uh, u)) = self.user(user) else {
             return Vec::new();
         };
-        let subjects = self.subjects(user, u, at);
+        let subjects = self.subjects(uh, u, at);
         let groups = &subjects[1..];
         let mut out = Vec::new();
         for (i, subject) in subjects.iter().enumerate() {
             let via = (i > 0).then_some(*subject);
-            for at_scope in self.by_subject.get(subject).into_iter().flatten() {
-                if via.is_none() && self.excluded_by_project(at_scope.scope, groups) {
+            let held = self
+                .slots
+                .get(*subject as usize)
+                .map_or(&[][..], |s| &s.held);
+            for hold in held {
+                if via.is_none() && self.excluded_by_project(hold.scope, groups) {
                     continue;
                 }
-                for g in &at_scope.grants {
-                    if !g.window.holds(at) {
-                        continue;
-                    }
-                    let permissions = match g.role {
-                        Some(r) => self
-                            .roles
-                            .get(&r)
-                            .map(|r| r.permissions.to_vec())
-                            .unwrap_or_default(),
-                        None => g.permissions.to_vec(),
-                    };
-                    out.push(Reaching {
-                        grant: g.id,
-                        effect: g.effect,
-                        via_group: via,
-                        role: g.role,
-                        permissions,
-                        scope: g.scope,
-                    });
+                let Some(g) = self.grant(hold.grant()) else {
+                    continue;
+                };
+                if !g.window.holds(at) {
+                    continue;
                 }
+                out.push(Reaching {
+                    grant: g.id,
+                    effect: g.effect,
+                    via_group: via.map(|h| self.id(h)),
+                    role: (g.role != NO_HANDLE).then(|| self.id(g.role)),
+                    permissions: self
+                        .permissions(hold.rule())
+                        .iter()
+                        .map(|p| self.names.permission(*p))
+                        .collect(),
+                    scope: self.id(hold.scope),
+                });
             }
         }
         out
@@ -517,18 +594,14 @@ impl AccessIndex {
 
     /// Whether a user's own grant on `scope` is ignored: the scope lies in an exclusive project
     /// and one of `groups` is a group of it.
-    fn excluded_by_project(&self, scope: Id, groups: &[Id]) -> bool {
-        let project = if self.projects.contains_key(&scope) {
-            Some(scope)
-        } else {
-            self.resources
-                .get(&scope)
-                .map(|r| r.owner)
-                .or_else(|| self.resource_groups.get(&scope).map(|g| g.owner))
+    fn excluded_by_project(&self, scope: Handle, groups: &[Handle]) -> bool {
+        let project = match self.object(scope) {
+            Object::Project(_) => scope,
+            Object::Resource(r) => r.owner,
+            Object::ResourceGroup(g) => g.owner,
+            _ => return false,
         };
-        project
-            .and_then(|p| self.projects.get(&p))
-            .is_some_and(|p| p.exclusive && p.groups.iter().any(|g| groups.contains(g)))
+        self.excludes(project, groups)
     }
 
     /// The org nodes on which a grant reaching `user` allows `wanted` and the decision agrees,
@@ -537,7 +610,10 @@ impl AccessIndex {
     pub fn node_roots(&self, user: Id, wanted: Wanted<'_>, at: Micros) -> NodeRoots {
         let mut roots = NodeRoots::default();
         for r in self.grants_reaching(user, at) {
-            if !self.nodes.contains_key(&r.scope) {
+            let on_node = self
+                .handle(r.scope)
+                .is_some_and(|h| matches!(self.object(h), Object::Node(_)));
+            if !on_node {
                 continue;
             }
             match r.effect {
@@ -565,17 +641,25 @@ impl AccessIndex {
     pub fn projects_owned_by(&self, nodes: &[Id]) -> Vec<Id> {
         self.projects
             .iter()
-            .filter(|(_, p)| nodes.contains(&p.owner))
-            .map(|(id, _)| *id)
+            .filter(|p| match self.object(**p) {
+                Object::Project(entry) => nodes.contains(&self.id(entry.owner)),
+                _ => false,
+            })
+            .map(|p| self.id(*p))
             .collect()
     }
 
     /// A role's permissions, as the index holds them (empty for an unknown role).
     pub fn role_permissions(&self, role: Id) -> Vec<Permission> {
-        self.roles
-            .get(&role)
-            .map(|r| r.permissions.to_vec())
-            .unwrap_or_default()
+        match self.handle(role).map(|h| self.object(h)) {
+            Some(Object::Role(r)) => self
+                .names
+                .set(r.set)
+                .iter()
+                .map(|p| self.names.permission(*p))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Whether `user` holds `*:*` on the system root: a system administrator.
@@ -593,16 +677,15 @@ impl AccessIndex {
 
     /// The project an object lies in, for objects owned by a project (and the project itself).
     pub fn project_of(&self, target: Id) -> Option<Id> {
-        if self.projects.contains_key(&target) {
-            return Some(target);
-        }
-        let owner = self
-            .resources
-            .get(&target)
-            .map(|r| r.owner)
-            .or_else(|| self.resource_groups.get(&target).map(|g| g.owner))
-            .or_else(|| self.groups.get(&target).map(|g| g.owner))?;
-        self.projects.contains_key(&owner).then_some(owner)
+        let h = self.handle(target)?;
+        let owner = match self.object(h) {
+            Object::Project(_) => return Some(target),
+            Object::Resource(r) => r.owner,
+            Object::ResourceGroup(g) => g.owner,
+            Object::Group(g) => g.owner,
+            _ => return None,
+        };
+        (self.project_or_none(owner) != NO_HANDLE).then(|| self.id(owner))
     }
 }
 

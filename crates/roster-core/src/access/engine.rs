@@ -1,7 +1,8 @@
 //! The access engine: one node's access index, and how it follows the database. After every
 //! committed change (on this node or another) it reads the access change log past its own
 //! version and reloads the facts of each object named there, in one read snapshot; when it has
-//! fallen too far behind, or has never loaded, it rebuilds from a full snapshot.
+//! fallen too far behind, has never loaded, or deletions have left a quarter of the index's
+//! slots as tombstones, it rebuilds from a full snapshot.
 
 use super::index::{AccessIndex, Facts};
 use crate::model::{AccessChange, AccessKind, AccessUser, UserStatus};
@@ -58,7 +59,14 @@ impl AccessEngine {
                 facts.push(load_facts(tx.as_mut(), change).await?);
             }
         }
-        self.index.write().apply(facts, last);
+        let sparse = {
+            let mut index = self.index.write();
+            index.apply(facts, last);
+            index.is_sparse()
+        };
+        if sparse {
+            return self.rebuild(tx.as_mut()).await;
+        }
         Ok(())
     }
 

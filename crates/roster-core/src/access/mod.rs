@@ -6,6 +6,7 @@ pub mod builtin;
 mod decide;
 mod engine;
 mod index;
+mod names;
 mod permission;
 #[cfg(test)]
 mod tests;
