@@ -1,15 +1,21 @@
 //! Password hashing with Argon2id at OWASP's parameters, off the async runtime and bounded
 //! to the core count so that a flood of logins cannot exhaust memory.
 //!
-//! Each permitted hash owns a reusable 19 MiB work area. Allocating a fresh one per hash
-//! cost a login ~40% more CPU in page faults, zeroing and unmapping (measured with perf; see
-//! `docs/benchmarks.md`), and left peak memory to the allocator's mood.
+//! Hashes run on a pool of dedicated threads, one per core, each with a 19 MiB work area it
+//! allocates once and reuses. Allocating a fresh area per hash cost a login ~40% more CPU in
+//! page faults, zeroing and unmapping (measured with perf; see `docs/benchmarks.md`), and left
+//! peak memory to the allocator's mood. The hashing threads run at a lower scheduling
+//! priority (nice 10 on Linux): a hash takes ~15 ms of CPU and a check ~10 µs, and without it
+//! a flood of logins keeping every core busy would queue checks and list pages behind
+//! hashes. With it, a request thread that wakes takes the core at once, and the hashes still
+//! get every cycle nothing else wants.
 
 use crate::error::{CoreError, CoreResult};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
-use tokio::sync::Semaphore;
 
 /// OWASP's recommended Argon2id memory: 19 MiB.
 const MEMORY_KIB: u32 = 19 * 1024;
@@ -19,6 +25,8 @@ const ITERATIONS: u32 = 2;
 const LANES: u32 = 1;
 /// Bytes of hash output.
 const OUTPUT_LEN: usize = 32;
+/// The nice value of the hashing threads (0 is normal, 19 the lowest priority).
+const HASHING_NICE: libc::c_int = 10;
 
 fn params() -> Params {
     Params::new(MEMORY_KIB, ITERATIONS, LANES, Some(OUTPUT_LEN))
@@ -32,12 +40,15 @@ fn argon2() -> Argon2<'static> {
 /// An Argon2 work area sized for [`params`].
 type WorkArea = Vec<Block>;
 
-/// Hashes and verifies passwords on the blocking pool, at most one per core at a time, each
-/// in a work area that is allocated once and reused.
+/// One hash or verification, run by a hashing thread in its work area.
+type Job = Box<dyn FnOnce(&mut WorkArea) + Send>;
+
+/// Hashes and verifies passwords on dedicated low-priority threads, one hash per thread at a
+/// time, each thread with a work area that is allocated once and reused. The threads end
+/// when the last clone of the hasher is dropped.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
-    areas: Arc<Mutex<Vec<WorkArea>>>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl Default for PasswordHasher {
@@ -48,14 +59,21 @@ impl Default for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// A hasher that runs at most `n` hashes at once.
+    /// A hasher that runs at most `n` hashes at once, on `n` threads.
     pub fn with_parallelism(n: usize) -> Self {
-        PasswordHasher {
-            permits: Arc::new(Semaphore::new(n.max(1))),
-            areas: Arc::new(Mutex::new(Vec::new())),
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..n.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("roster-hash-{i}"))
+                .spawn(move || hashing_thread(&queue));
+            if let Err(e) = spawned {
+                tracing::error!("could not start a password hashing thread: {e}");
+            }
         }
+        PasswordHasher { jobs }
     }
-
     /// Hashes a password into a PHC string.
     pub async fn hash(&self, password: &str) -> CoreResult<String> {
         let password = password.to_owned();
@@ -116,25 +134,52 @@ impl PasswordHasher {
         &self,
         f: impl FnOnce(&mut WorkArea) -> T + Send + 'static,
     ) -> CoreResult<T> {
-        let _permit = self
-            .permits
-            .acquire()
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |area| {
+            let _ = answer.send(f(area));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| CoreError::Internal("no password hashing thread is running".into()))?;
+        answered
             .await
-            .map_err(|_| CoreError::Internal("hasher closed".into()))?;
-        let area = self.areas.lock().ok().and_then(|mut a| a.pop());
-        let areas = self.areas.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut area = area.unwrap_or_else(|| vec![Block::default(); params().block_count()]);
-            let result = f(&mut area);
-            if let Ok(mut a) = areas.lock() {
-                a.push(area);
-            }
-            result
-        })
-        .await
-        .map_err(|e| CoreError::Internal(format!("hashing task failed: {e}")))
+            .map_err(|_| CoreError::Internal("a password hashing job failed".into()))
     }
 }
+
+/// A hashing thread: lowers its own priority, then runs jobs from the shared queue until
+/// every sender is gone. A job that panics loses its answer, not the thread.
+fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
+    lower_priority();
+    let mut area: Option<WorkArea> = None;
+    loop {
+        let job = match queue.lock() {
+            Ok(q) => q.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let area = area.get_or_insert_with(|| vec![Block::default(); params().block_count()]);
+        let _ = catch_unwind(AssertUnwindSafe(|| job(area)));
+    }
+}
+
+/// Lowers the calling thread's scheduling priority to [`HASHING_NICE`].
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // SAFETY: gettid and setpriority take and return plain integers. On Linux each thread
+    // has its own nice value, and PRIO_PROCESS with a thread id changes only that thread.
+    let failed = unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASHING_NICE) != 0
+    };
+    if failed {
+        tracing::warn!("could not lower the priority of a password hashing thread");
+    }
+}
+
+/// Other systems keep the normal priority.
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 /// Verifies in the reusable work area when the hash has roster's own parameters, and through
 /// the crate's general path (which allocates) for any other Argon2 hash.

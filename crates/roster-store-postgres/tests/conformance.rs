@@ -71,6 +71,8 @@ conformance!(
     access_snapshot_contents,
     access_consistency_problems_found,
     second_factors_round_trip,
+    settings_round_trip,
+    email_factors_round_trip,
     bulk_load_writes_what_rows_would,
     bulk_load_keeps_the_rules,
 );
