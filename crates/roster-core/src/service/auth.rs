@@ -96,6 +96,29 @@ fn address_key(address: &str) -> String {
     format!("address:{address}")
 }
 
+/// Counts a login attempt against the account key in `tx` (atomically, before any password
+/// is checked) and looks up the client address's failures: the account's count, and whether
+/// either is over its limit.
+async fn count_attempt(
+    tx: &mut dyn StoreTx,
+    ctx: &Ctx,
+    account_key: &str,
+) -> CoreResult<(i64, bool)> {
+    let at = now();
+    let window_start = at - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let account = tx
+        .count_login_attempt(account_key, at, window_start)
+        .await?;
+    let address = match &ctx.address {
+        Some(a) => tx.login_attempts(&address_key(a), window_start).await?,
+        None => 0,
+    };
+    Ok((
+        account,
+        account > ACCOUNT_ATTEMPTS || address >= ADDRESS_FAILURES,
+    ))
+}
+
 /// How long to wait before answering the `count`th failed attempt of an account (or
 /// second-factor step) within the window: nothing for the first two, then 250 ms doubling
 /// up to 2 s. Known and unknown logins, locked or not, wait alike.
@@ -147,11 +170,13 @@ impl Service {
             "account:{}",
             if oversized { "" } else { login.trim() }.to_lowercase()
         );
-        let (attempts, throttled) = self.count_attempt(ctx, &account_key).await?;
+        // The count and the account's lookup share one write transaction: committed before
+        // the hash, like the count alone, and one transaction fewer per login.
+        let mut tx = self.write().await?;
+        let (attempts, throttled) = count_attempt(tx.as_mut(), ctx, &account_key).await?;
         let found = if oversized {
             None
         } else {
-            let mut tx = self.read().await?;
             match tx.get_user_by_login(login.trim()).await? {
                 Some(u) => {
                     let hash = tx.password_hash(u.id).await?;
@@ -160,6 +185,7 @@ impl Service {
                 None => None,
             }
         };
+        tx.commit().await?;
         let (user, hash) = match found {
             Some((u, h)) => (Some(u), h),
             None => (None, None),
@@ -218,27 +244,6 @@ impl Service {
         .await?;
         tx.commit().await?;
         Ok(outcome)
-    }
-
-    /// Counts a login attempt against the account key (atomically, before any password is
-    /// checked) and looks up the client address's failures: the account's count, and whether
-    /// either is over its limit.
-    async fn count_attempt(&self, ctx: &Ctx, account_key: &str) -> CoreResult<(i64, bool)> {
-        let at = now();
-        let window_start = at - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-        let mut tx = self.write().await?;
-        let account = tx
-            .count_login_attempt(account_key, at, window_start)
-            .await?;
-        let address = match &ctx.address {
-            Some(a) => tx.login_attempts(&address_key(a), window_start).await?,
-            None => 0,
-        };
-        tx.commit().await?;
-        Ok((
-            account,
-            account > ACCOUNT_ATTEMPTS || address >= ADDRESS_FAILURES,
-        ))
     }
 
     /// What a right password opens: the second-factor step (when `ask_factor` and the user
