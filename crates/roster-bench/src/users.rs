@@ -245,6 +245,9 @@ fn schema(n: u64) -> String {
     format!("bench_users_{n}")
 }
 
+/// The login of the `i`th sample of a kind of login.
+type LoginOf<'a> = dyn Fn(usize) -> String + 'a;
+
 async fn run_size(
     n: u64,
     requests: usize,
@@ -328,15 +331,25 @@ async fn run_size(
     // before it answers (by design), and that wait is not the cost of a login. After 50
     // failures from one address every attempt is throttled, which costs the same dummy hash.
     let mut login_parts = Vec::new();
-    let kinds: [(&str, &dyn Fn(usize) -> String, &str, bool); 3] = [
-        ("right password", &|_| "admin".to_string(), ADMIN_PASSWORD, true),
+    let kinds: [(&str, &LoginOf<'_>, &str, bool); 3] = [
+        (
+            "right password",
+            &|_| "admin".to_string(),
+            ADMIN_PASSWORD,
+            true,
+        ),
         (
             "wrong password",
             &|i| format!("user{:07}", (i as u64 * 7919) % n),
             "wrong-password-xyz",
             false,
         ),
-        ("unknown login", &|i| format!("nobody{i}"), "wrong-password-xyz", false),
+        (
+            "unknown login",
+            &|i| format!("nobody{i}"),
+            "wrong-password-xyz",
+            false,
+        ),
     ];
     for (kind, user, password, ok) in kinds {
         let mut samples = Vec::new();
