@@ -214,8 +214,16 @@ async fn voip_own_profile_authenticator_tokens_and_delete() {
     s.user(&tadmin, &tenant, "vic", &[]).await;
     let doomed = s.user(&tadmin, &tenant, "doomed", &[]).await;
 
-    // Edit own profile: a wrong phone is refused next to the field, then saved.
+    // A user who may create nobody sees no "Create user" or "Create group".
     b.sign_in(&s.base, "vic", PASSWORD).await;
+    b.goto(&format!("{}/users", s.base)).await;
+    b.find("#users-h").await;
+    b.wait_gone("#new-user").await;
+    b.goto(&format!("{}/groups", s.base)).await;
+    b.find("#groups-h").await;
+    b.wait_gone("#new-group").await;
+
+    // Edit own profile: a wrong phone is refused next to the field, then saved.
     b.click("#nav-account").await;
     b.find("#profile-form").await;
     b.fill("#first_name", "Victor").await;

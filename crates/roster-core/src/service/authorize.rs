@@ -26,6 +26,12 @@ impl Service {
         self.caller_holds(ctx, Wanted::new(rtype, action), target)
     }
 
+    /// Whether the caller may do `rtype:action` on `target`, for clients deciding which
+    /// controls to show. It authorises nothing: every change asks again for itself.
+    pub fn caller_may(&self, ctx: &Ctx, rtype: &str, action: &str, target: Id) -> bool {
+        self.may(ctx, rtype, action, target)
+    }
+
     /// Refuses unless the caller may do `rtype:action` on `target`.
     pub(super) fn require(
         &self,

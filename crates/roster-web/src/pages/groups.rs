@@ -43,6 +43,8 @@ struct Rows {
 #[template(path = "groups/page.html")]
 struct GroupsPage<'a> {
     q: &'a str,
+    /// Whether the caller may create a group under one of the owners (shows "Create group").
+    may_create: bool,
     rows: String,
     pane: String,
 }
@@ -135,7 +137,15 @@ async fn full_page(
     let q = FormData::parse(raw.unwrap_or_default().as_bytes())
         .get("q")
         .unwrap_or_default();
-    let body = render::text(&GroupsPage { q: &q, rows, pane });
+    let may_create = owners
+        .iter()
+        .any(|o| s.service.caller_may(&who.ctx, "group", "create", o.id));
+    let body = render::text(&GroupsPage {
+        q: &q,
+        may_create,
+        rows,
+        pane,
+    });
     render::page(s, who, status, "Groups", "users", body).await
 }
 

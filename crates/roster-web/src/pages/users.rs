@@ -127,6 +127,8 @@ struct UsersPage<'a> {
     params: &'a ListParams,
     statuses: &'a [(&'a str, &'a str)],
     owners: &'a [Owner],
+    /// Whether the caller may create a user under one of the owners (shows "Create user").
+    may_create: bool,
     rows: String,
     pane: String,
 }
@@ -191,6 +193,9 @@ pub async fn full_page(
         params: &params,
         statuses: STATUSES,
         owners: &owners,
+        may_create: owners
+            .iter()
+            .any(|o| s.service.caller_may(&who.ctx, "user", "create", o.id)),
         rows,
         pane,
     });
