@@ -309,8 +309,16 @@ enum Format {
 const CSV_HEADER: &str =
     "id,time,tenant,actor,actor_login,impersonator,action,target,summary,request_id,address\r\n";
 
-/// A CSV field: quoted when it holds a comma, quote or line break (RFC 4180).
+/// A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). A field that a
+/// spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return: a login, a request id a client sent) gets a leading `'`, so opening the export
+/// runs nothing (OWASP's advice on CSV injection).
 fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{v}"))
+    } else {
+        std::borrow::Cow::Borrowed(v)
+    };
     if v.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
@@ -478,6 +486,15 @@ mod tests {
             r#""{""a"":1,""b"":""x""}""#
         );
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn csv_fields_never_start_a_formula() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("-2+3"), "'-2+3");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("a=b"), "a=b");
     }
 
     #[test]
