@@ -15,6 +15,12 @@ pub fn generate() -> String {
     format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// Whether `token` could be a secret roster issued: its prefix, and no longer than any of
+/// them. Anything else is refused before it is hashed or looked up.
+pub fn well_formed(token: &str) -> bool {
+    token.starts_with(PREFIX) && token.len() <= 128
+}
+
 /// The hash under which a secret is stored; the secret itself never is.
 pub fn hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()

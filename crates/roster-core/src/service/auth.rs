@@ -1,5 +1,6 @@
 //! Who a caller is: password login, sessions, API tokens, activation links, logout.
 
+use super::password_links::claim_link;
 use super::{audit, Ctx, Service};
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
@@ -347,7 +348,7 @@ impl Service {
 
     /// One attempt of [`Service::authenticate`] for tokens of `kinds`.
     async fn authenticate_once(&self, token: &str, kinds: &[TokenKind]) -> CoreResult<Actor> {
-        if !token.starts_with(secret::PREFIX) || token.len() > 128 {
+        if !secret::well_formed(token) {
             return Err(unauthenticated());
         }
         let at = now();
@@ -580,39 +581,20 @@ impl Service {
                 "the activation link is invalid, used or expired",
             )
         };
-        if !token.starts_with(secret::PREFIX) || token.len() > 128 {
-            return Err(invalid_link());
-        }
-        let hash = secret::hash(token);
-        let user = {
-            let mut tx = self.read().await?;
-            let record = tx
-                .get_token_by_hash(&hash)
-                .await?
-                .filter(|t| t.kind == TokenKind::Activation && t.expires_at > now())
-                .ok_or_else(invalid_link)?;
-            let user = tx
-                .get_user(TenantScope::All, record.user)
-                .await?
-                .ok_or_else(invalid_link)?;
-            self.check_new_password(tx.as_mut(), user.tenant, password, (&user).into())
-                .await?;
-            user
-        };
-        let phc = self.hasher.hash(password).await?;
+        let holder = self
+            .link_holder(token, TokenKind::Activation, password, invalid_link)
+            .await?;
         let mut tx = self.write().await?;
-        let record = tx
-            .get_token_by_hash(&hash)
-            .await?
-            .filter(|t| {
-                t.kind == TokenKind::Activation && t.expires_at > now() && t.user == user.id
-            })
-            .ok_or_else(invalid_link)?;
-        if !tx.delete_token(record.id).await? {
-            return Err(invalid_link());
-        }
+        claim_link(
+            tx.as_mut(),
+            &holder.hash,
+            TokenKind::Activation,
+            holder.user.id,
+            invalid_link,
+        )
+        .await?;
         let mut user = tx
-            .get_user(TenantScope::All, user.id)
+            .get_user(TenantScope::All, holder.user.id)
             .await?
             .ok_or_else(invalid_link)?;
         if user.status != UserStatus::Pending || user.kind != UserKind::Internal {
@@ -621,7 +603,7 @@ impl Service {
                 "this account is already activated",
             ));
         }
-        tx.set_password_hash(user.id, Some(&phc)).await?;
+        tx.set_password_hash(user.id, Some(&holder.phc)).await?;
         user.status = UserStatus::Active;
         user.version += 1;
         user.updated_at = now();

@@ -277,7 +277,7 @@ impl Service {
             TokenKind::PasswordChange,
         ];
         let found = async {
-            if !token.starts_with(secret::PREFIX) || token.len() > 128 {
+            if !secret::well_formed(token) {
                 return Ok(None);
             }
             let mut tx = self.read().await?;

@@ -102,7 +102,7 @@ impl Service {
                     "the verification link is invalid, used or expired",
                 )
             };
-            if !token.starts_with(secret::PREFIX) || token.len() > 128 {
+            if !secret::well_formed(token) {
                 return Err(invalid());
             }
             let mut tx = self.write().await?;

@@ -16,6 +16,7 @@ mod groups;
 mod impersonation;
 mod orgs;
 mod outgoing_mail;
+mod password_links;
 mod password_reset;
 mod projects;
 mod resources;

@@ -2,6 +2,7 @@
 //! request never tells whether the login exists.
 
 use super::auth::LoginOutcome;
+use super::password_links::claim_link;
 use super::{audit, Ctx, Service};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now};
@@ -127,44 +128,25 @@ impl Service {
                 "the reset link is invalid, used or expired",
             )
         };
-        if !token.starts_with(secret::PREFIX) || token.len() > 128 {
-            return Err(invalid());
-        }
-        let hash = secret::hash(token);
-        let user = {
-            let mut tx = self.read().await?;
-            let record = tx
-                .get_token_by_hash(&hash)
-                .await?
-                .filter(|t| t.kind == TokenKind::PasswordReset && t.expires_at > now())
-                .ok_or_else(invalid)?;
-            let user = tx
-                .get_user(TenantScope::All, record.user)
-                .await?
-                .ok_or_else(invalid)?;
-            self.check_new_password(tx.as_mut(), user.tenant, password, (&user).into())
-                .await?;
-            user
-        };
-        let phc = self.hasher.hash(password).await?;
+        let holder = self
+            .link_holder(token, TokenKind::PasswordReset, password, invalid)
+            .await?;
         self.retrying(|| async {
             let mut tx = self.write().await?;
-            let record = tx
-                .get_token_by_hash(&hash)
-                .await?
-                .filter(|t| {
-                    t.kind == TokenKind::PasswordReset && t.expires_at > now() && t.user == user.id
-                })
-                .ok_or_else(invalid)?;
-            if !tx.delete_token(record.id).await? {
-                return Err(invalid());
-            }
+            claim_link(
+                tx.as_mut(),
+                &holder.hash,
+                TokenKind::PasswordReset,
+                holder.user.id,
+                invalid,
+            )
+            .await?;
             let mut u = tx
-                .get_user(TenantScope::All, user.id)
+                .get_user(TenantScope::All, holder.user.id)
                 .await?
                 .filter(|u| u.status == UserStatus::Active && u.kind == UserKind::Internal)
                 .ok_or_else(invalid)?;
-            tx.set_password_hash(u.id, Some(&phc)).await?;
+            tx.set_password_hash(u.id, Some(&holder.phc)).await?;
             u.must_change_password = false;
             u.version += 1;
             u.updated_at = now();

@@ -101,7 +101,7 @@ pub(super) async fn step_user(
         code: "mfa_expired",
         message: "this sign-in step has expired; sign in again".into(),
     };
-    if !token.starts_with(secret::PREFIX) || token.len() > 128 {
+    if !secret::well_formed(token) {
         return Err(expired());
     }
     let record = tx
@@ -376,7 +376,7 @@ impl Service {
             code: "mfa_expired",
             message: "this sign-in step has expired; sign in again".into(),
         };
-        if !mfa_token.starts_with(secret::PREFIX) || mfa_token.len() > 128 || code.len() > 64 {
+        if !secret::well_formed(mfa_token) || code.len() > 64 {
             return Err(expired());
         }
         let at = now();
