@@ -7,7 +7,7 @@
 use crate::access::{generate, World, TYPES};
 use crate::server::Server;
 use crate::stats::{ms, summarise};
-use crate::users::psql;
+use crate::users::{login, psql};
 use anyhow::{bail, Context, Result};
 use roster_core::model::{AccessSnapshot, ResourceType, User, UserKind, UserStatus};
 use roster_core::password::PasswordHasher;
@@ -271,14 +271,9 @@ pub async fn run(
     let started = t.elapsed();
     let http = reqwest::Client::new();
     let base = format!("{}/api/v1", server.base);
-    let session: Value = http
-        .post(format!("{base}/auth/login"))
-        .json(&json!({"login": "admin", "password": ADMIN_PASSWORD}))
-        .send()
+    let session = login(&http, &server.base, "admin", ADMIN_PASSWORD)
         .await?
-        .json()
-        .await?;
-    let session = session["token"].as_str().context("no session")?.to_string();
+        .context("the administrator could not sign in")?;
     let api: Value = http
         .post(format!("{base}/me/tokens"))
         .bearer_auth(&session)

@@ -6,6 +6,7 @@ use crate::access::{generate, World};
 use crate::checks::{load, question_body, script, wrk};
 use crate::server::Server;
 use crate::stats::{ms, summarise};
+use crate::users::{login, psql};
 use anyhow::{bail, Context, Result};
 use roster_core::password::PasswordHasher;
 use roster_core::store::Store;
@@ -89,7 +90,9 @@ async fn measure(o: &Options<'_>, schema_url: &str) -> Result<String> {
     let a = start("a", 0)?;
     let b = start("b", 1)?;
     let http = reqwest::Client::new();
-    let session = sign_in(&http, &a.base).await?;
+    let session = login(&http, &a.base, "admin", ADMIN_PASSWORD)
+        .await?
+        .context("the administrator could not sign in")?;
     let api: Value = http
         .post(format!("{}/api/v1/me/tokens", a.base))
         .bearer_auth(&session)
@@ -264,29 +267,4 @@ async fn propagate(
             if lost > 0 { format!("; {lost} never seen") } else { String::new() }
         ),
     })
-}
-
-/// Signs in as the system administrator and returns the session token.
-async fn sign_in(http: &reqwest::Client, base: &str) -> Result<String> {
-    let session: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"login": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(session["token"].as_str().context("no session")?.to_string())
-}
-
-/// Runs one statement with `psql`.
-fn psql(url: &str, sql: &str) -> Result<()> {
-    let out = Command::new("psql")
-        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(())
 }
