@@ -80,6 +80,7 @@ macro_rules! conformance_tests {
             second_factors_round_trip,
             settings_round_trip,
             email_factors_round_trip,
+            sign_in_state_reads_factors_and_policy,
             bulk_load_writes_what_rows_would,
             bulk_load_keeps_the_rules,
         );
@@ -596,6 +597,15 @@ pub async fn users_round_trip(store: &dyn Store) {
         Some(hash)
     );
     assert_eq!(tx.password_hash(bare.id).await.unwrap(), None);
+    assert_eq!(
+        tx.login_record("Alice").await.unwrap(),
+        Some((full.clone(), Some(hash.to_string())))
+    );
+    assert_eq!(
+        tx.login_record("BARE").await.unwrap(),
+        Some((bare.clone(), None))
+    );
+    assert_eq!(tx.login_record("nobody").await.unwrap(), None);
     drop(tx);
 
     let changed = User {
@@ -4010,6 +4020,62 @@ pub async fn email_factors_round_trip(store: &dyn Store) {
     tx.delete_user(u.id).await.unwrap();
     assert!(tx.list_email_factors(None, 10).await.unwrap().is_empty());
     commit(tx).await;
+}
+
+/// What a login reads before opening a session: only a confirmed authenticator counts, email
+/// codes count when on, and the policy document is the one of the scope and name asked for.
+pub async fn sign_in_state_reads_factors_and_policy(store: &dyn Store) {
+    let w = seed(store).await;
+    let both = user_of(&w.a, "both-factors");
+    let unconfirmed = user_of(&w.a, "unconfirmed");
+    let none = user_of(&w.b, "no-factors");
+    add_users(store, &[&both, &unconfirmed, &none]).await;
+    let mut tx = write(store).await;
+    for (u, confirmed) in [(&both, true), (&unconfirmed, false)] {
+        tx.put_totp(&TotpFactor {
+            user: u.id,
+            secret: "JBSWY3DPEHPK3PXP".into(),
+            confirmed,
+            last_step: None,
+            created_at: now(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.put_email_factor(both.id, now()).await.unwrap();
+    tx.put_setting(&setting(w.a.id, "policy", r#"{"min_length":14}"#))
+        .await
+        .unwrap();
+    tx.put_setting(&setting(w.b.id, "other", "{}"))
+        .await
+        .unwrap();
+    commit(tx).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.sign_in_state(both.id, w.a.id, "policy").await.unwrap(),
+        SignInState {
+            totp: true,
+            email: true,
+            policy: Some(r#"{"min_length":14}"#.into()),
+        }
+    );
+    assert_eq!(
+        tx.sign_in_state(unconfirmed.id, w.a.id, "policy")
+            .await
+            .unwrap(),
+        SignInState {
+            totp: false,
+            email: false,
+            policy: Some(r#"{"min_length":14}"#.into()),
+        },
+        "an authenticator not yet confirmed is no second factor"
+    );
+    assert_eq!(
+        tx.sign_in_state(none.id, w.b.id, "policy").await.unwrap(),
+        SignInState::default(),
+        "another document of the tenant is not its policy"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

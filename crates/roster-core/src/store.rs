@@ -182,6 +182,9 @@ pub trait StoreTx: Send {
     async fn get_user(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<User>>;
     /// The user with this login (any case), in any tenant: logins are unique install-wide.
     async fn get_user_by_login(&mut self, login: &str) -> StoreResult<Option<User>>;
+    /// The user with this login (any case, any tenant) with their password hash, in one
+    /// look-up: what a password login reads before it hashes.
+    async fn login_record(&mut self, login: &str) -> StoreResult<Option<(User, Option<String>)>>;
     /// A page of users.
     async fn list_users(
         &mut self,
@@ -454,6 +457,14 @@ pub trait StoreTx: Send {
     async fn has_email_factor(&mut self, user: Id) -> StoreResult<bool>;
     /// Turns email codes off for the user; whether they were on.
     async fn delete_email_factor(&mut self, user: Id) -> StoreResult<bool>;
+    /// In one look-up: whether the user has a confirmed authenticator and email codes on,
+    /// and the value of the settings document `policy` of `scope` (the tenant's policy).
+    async fn sign_in_state(
+        &mut self,
+        user: Id,
+        scope: Id,
+        policy: &str,
+    ) -> StoreResult<SignInState>;
     /// A page of the users with email codes on, with when they turned them on, ordered by
     /// user id and continuing after `after` (copying an install).
     async fn list_email_factors(

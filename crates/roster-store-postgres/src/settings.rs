@@ -2,7 +2,7 @@
 
 use crate::error::db_err;
 use crate::rows::{self, micros};
-use roster_core::model::Setting;
+use roster_core::model::{Setting, SignInState};
 use roster_core::store::StoreResult;
 use roster_core::{Id, Timestamp};
 use sqlx::PgConnection;
@@ -116,4 +116,30 @@ pub(crate) async fn list_email_factors(
     .await
     .map_err(db_err)?;
     rows.iter().map(rows::email_factor).collect()
+}
+
+/// A user's confirmed second factors and one settings document, in one statement.
+pub(crate) async fn sign_in_state(
+    conn: &mut PgConnection,
+    user: Id,
+    scope: Id,
+    policy: &str,
+) -> StoreResult<SignInState> {
+    let (totp, email, policy): (bool, bool, Option<String>) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed = true), \
+         EXISTS (SELECT 1 FROM email_factors WHERE user_id = $2), \
+         (SELECT value FROM settings WHERE scope_id = $3 AND name = $4)",
+    )
+    .bind(user)
+    .bind(user)
+    .bind(scope)
+    .bind(policy)
+    .fetch_one(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(SignInState {
+        totp,
+        email,
+        policy,
+    })
 }

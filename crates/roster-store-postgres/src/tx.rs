@@ -76,6 +76,9 @@ impl StoreTx for PgTx {
     async fn get_user_by_login(&mut self, login: &str) -> StoreResult<Option<User>> {
         users::get_by_login(&mut self.tx, login).await
     }
+    async fn login_record(&mut self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        users::login_record(&mut self.tx, login).await
+    }
     async fn list_users(
         &mut self,
         scope: TenantScope,
@@ -208,6 +211,14 @@ impl StoreTx for PgTx {
     }
     async fn delete_email_factor(&mut self, user: Id) -> StoreResult<bool> {
         settings::delete_email_factor(&mut self.tx, user).await
+    }
+    async fn sign_in_state(
+        &mut self,
+        user: Id,
+        scope: Id,
+        policy: &str,
+    ) -> StoreResult<SignInState> {
+        settings::sign_in_state(&mut self.tx, user, scope, policy).await
     }
     async fn list_email_factors(
         &mut self,

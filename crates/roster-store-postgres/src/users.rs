@@ -138,6 +138,27 @@ pub(crate) async fn get_by_login(
     row.as_ref().map(rows::user).transpose()
 }
 
+/// The user with this login and their password hash, in one statement.
+pub(crate) async fn login_record(
+    conn: &mut PgConnection,
+    login: &str,
+) -> StoreResult<Option<(User, Option<String>)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.login_lc = $1"
+    ))
+    .bind(lc(login))
+    .fetch_optional(conn)
+    .await
+    .map_err(db_err)?;
+    match row {
+        Some(row) => Ok(Some((
+            rows::user(&row)?,
+            row.try_get("password_hash").map_err(db_err)?,
+        ))),
+        None => Ok(None),
+    }
+}
+
 /// With a group filter the query is driven from the group's memberships (a join, which the
 /// planner starts from the membership key's range for the group). A search prefix is an OR of
 /// one range per search column; the planner combines their indexes or walks users in id

@@ -73,6 +73,7 @@ conformance!(
     second_factors_round_trip,
     settings_round_trip,
     email_factors_round_trip,
+    sign_in_state_reads_factors_and_policy,
     bulk_load_writes_what_rows_would,
     bulk_load_keeps_the_rules,
 );

@@ -80,8 +80,12 @@ impl SqliteStore {
         // The writer connects first: it creates the file and switches it to WAL, which lasts.
         // It also keeps the planner's statistics fresh, as SQLite advises for long-lived
         // connections: on opening and on closing.
+        // A connection is a file handle in this process that cannot go stale as a network
+        // connection can: no test query before each transaction (a round trip to the
+        // connection's worker thread each time).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(
                 options
                     .clone()
@@ -99,6 +103,7 @@ impl SqliteStore {
             .map_err(db_err)?;
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
+            .test_before_acquire(false)
             .connect_with(
                 options
                     .pragma("query_only", "ON")

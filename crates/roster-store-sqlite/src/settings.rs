@@ -2,7 +2,7 @@
 
 use crate::error::db_err;
 use crate::rows::{self, blob, micros};
-use roster_core::model::Setting;
+use roster_core::model::{Setting, SignInState};
 use roster_core::store::StoreResult;
 use roster_core::{Id, Timestamp};
 use sqlx::SqliteConnection;
@@ -123,4 +123,30 @@ pub(crate) async fn list_email_factors(
     .await
     .map_err(db_err)?;
     rows.iter().map(rows::email_factor).collect()
+}
+
+/// A user's confirmed second factors and one settings document, in one statement.
+pub(crate) async fn sign_in_state(
+    conn: &mut SqliteConnection,
+    user: Id,
+    scope: Id,
+    policy: &str,
+) -> StoreResult<SignInState> {
+    let (totp, email, policy): (bool, bool, Option<String>) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = ? AND confirmed = 1), \
+         EXISTS (SELECT 1 FROM email_factors WHERE user_id = ?), \
+         (SELECT value FROM settings WHERE scope_id = ? AND name = ?)",
+    )
+    .bind(blob(user))
+    .bind(blob(user))
+    .bind(blob(scope))
+    .bind(policy)
+    .fetch_one(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(SignInState {
+        totp,
+        email,
+        policy,
+    })
 }

@@ -135,6 +135,27 @@ pub(crate) async fn get_by_login(
     row.as_ref().map(rows::user).transpose()
 }
 
+/// The user with this login and their password hash, in one statement.
+pub(crate) async fn login_record(
+    conn: &mut SqliteConnection,
+    login: &str,
+) -> StoreResult<Option<(User, Option<String>)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.login_lc = ?"
+    ))
+    .bind(lc(login))
+    .fetch_optional(conn)
+    .await
+    .map_err(db_err)?;
+    match row {
+        Some(row) => Ok(Some((
+            rows::user(&row)?,
+            row.try_get("password_hash").map_err(db_err)?,
+        ))),
+        None => Ok(None),
+    }
+}
+
 /// The columns a search prefix is matched against.
 const SEARCH_COLUMNS: [&str; 4] = ["login_lc", "email_lc", "first_lc", "last_lc"];
 

@@ -17,3 +17,15 @@ pub struct TotpFactor {
     /// When enrolled.
     pub created_at: Timestamp,
 }
+
+/// What opening a session must know of a user, read in one look-up: their confirmed second
+/// factors and their tenant's saved password policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInState {
+    /// Whether the user has a confirmed TOTP authenticator.
+    pub totp: bool,
+    /// Whether the user receives email codes as a second factor.
+    pub email: bool,
+    /// The saved settings document that was asked for (the tenant's policy), as stored.
+    pub policy: Option<String>,
+}

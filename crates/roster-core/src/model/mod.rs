@@ -15,7 +15,7 @@ pub use access::{
     Project, Resource, ResourceGroup, ResourceQuery, ResourceType, Role, ScopeKind, SubjectKind,
 };
 pub use audit::{AuditEvent, AuditQuery};
-pub use factor::TotpFactor;
+pub use factor::{SignInState, TotpFactor};
 pub use group::{Group, GroupKind, GroupLevel, GroupQuery, Membership};
 pub use org::{OrgKind, OrgNode, OrgQuery};
 pub use setting::Setting;

@@ -1,6 +1,7 @@
 //! Who a caller is: password login, sessions, API tokens, activation links, logout.
 
 use super::password_links::claim_link;
+use super::second_factor::second_factor_methods;
 use super::{audit, Ctx, Service};
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
@@ -165,35 +166,36 @@ impl Service {
     /// One attempt of [`Service::login`].
     async fn login_once(&self, ctx: &Ctx, login: &str, password: &str) -> CoreResult<LoginOutcome> {
         let oversized = login.is_empty() || login.len() > validate::MAX_LOGIN * 4;
-        // Count the attempt before any password is checked, so that parallel guesses cannot
-        // verify more than the limit allows. Unknown logins are counted the same way.
+        // Every attempt is counted and committed before its answer is given, so that parallel
+        // guesses cannot learn more answers than the limit allows. Unknown logins are
+        // counted the same way.
         let account_key = format!(
             "account:{}",
             if oversized { "" } else { login.trim() }.to_lowercase()
         );
-        // The count and the account's lookup share one write transaction: committed before
-        // the hash, like the count alone, and one transaction fewer per login.
+        // The account's lookup, the count and its commit share one write transaction, and
+        // the hash starts as soon as the lookup has the stored hash: the count is written
+        // while the hash runs, and the answer waits for both, so parallel guesses still
+        // learn no more answers than the limit allows.
         let mut tx = self.write().await?;
-        let (attempts, throttled) = count_attempt(tx.as_mut(), ctx, &account_key).await?;
         let found = if oversized {
             None
         } else {
-            match tx.get_user_by_login(login.trim()).await? {
-                Some(u) => {
-                    let hash = tx.password_hash(u.id).await?;
-                    Some((u, hash))
-                }
-                None => None,
-            }
+            tx.login_record(login.trim()).await?
         };
-        tx.commit().await?;
         let (user, hash) = match found {
             Some((u, h)) => (Some(u), h),
             None => (None, None),
         };
-        // A throttled attempt still costs one hash (of the dummy), so timing tells nothing.
-        let hash = if throttled { None } else { hash };
-        let ok = self.hasher.verify(password, hash).await? && !throttled;
+        let counted = async {
+            let counted = count_attempt(tx.as_mut(), ctx, &account_key).await?;
+            tx.commit().await?;
+            CoreResult::Ok(counted)
+        };
+        let (verified, counted) = tokio::join!(self.hasher.verify(password, hash), counted);
+        let (attempts, throttled) = counted?;
+        // A throttled attempt costs the same hash and is refused whatever it found.
+        let ok = verified? && !throttled;
         let mut tx = self.write().await?;
         let user = match user {
             Some(u) if ok && u.status == UserStatus::Active => u,
@@ -258,13 +260,17 @@ impl Service {
         ask_factor: bool,
     ) -> CoreResult<LoginOutcome> {
         if ask_factor {
-            let methods = self.second_factor_methods(tx, user.id).await?;
+            let state = tx
+                .sign_in_state(user.id, user.tenant, super::settings::POLICY)
+                .await?;
+            let methods = second_factor_methods(&state);
             if !methods.is_empty() {
                 let mut out = self.open_token(tx, user, TokenKind::Mfa).await?;
                 out.methods = methods;
                 return Ok(out);
             }
-            if self.must_enrol(tx, &user).await? {
+            let policy = super::settings::parse_policy(state.policy.as_deref())?;
+            if self.must_enrol(&user, &policy) {
                 let mut methods = vec!["totp"];
                 if user.email_verified && self.mail_route().await.is_ok() {
                     methods.push("email");

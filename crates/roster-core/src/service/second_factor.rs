@@ -8,9 +8,10 @@ use crate::access::{micros, Wanted};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{now, Id};
 use crate::model::{
-    AccessChange, AccessKind, Effect, TokenKind, TokenRecord, TotpFactor, User, UserStatus,
+    AccessChange, AccessKind, Effect, SignInState, TokenKind, TokenRecord, TotpFactor, User,
+    UserStatus,
 };
-use crate::policy::SecondFactorRule;
+use crate::policy::{Policy, SecondFactorRule};
 use crate::secret;
 use crate::store::{StoreTx, TenantScope};
 use chrono::Duration;
@@ -454,34 +455,13 @@ impl Service {
         Ok(tx.use_recovery_code(user.id, &recovery_hash(code)).await?)
     }
 
-    /// The second factors a login of `user` may answer with (empty: none is set up).
-    pub(super) async fn second_factor_methods(
-        &self,
-        tx: &mut dyn StoreTx,
-        user: Id,
-    ) -> CoreResult<Vec<&'static str>> {
-        let mut methods = Vec::new();
-        if tx.get_totp(user).await?.is_some_and(|f| f.confirmed) {
-            methods.extend(["totp", "recovery_code"]);
+    /// Whether `policy` (the user's tenant's) requires a second factor of the user.
+    pub(super) fn must_enrol(&self, user: &User, policy: &Policy) -> bool {
+        match policy.second_factor {
+            SecondFactorRule::None => false,
+            SecondFactorRule::Everyone => true,
+            SecondFactorRule::Administrators => self.administers_something(user.id),
         }
-        if tx.has_email_factor(user).await? {
-            methods.push("email");
-        }
-        Ok(methods)
-    }
-
-    /// Whether the policy of the user's tenant requires a second factor of them.
-    pub(super) async fn must_enrol(&self, tx: &mut dyn StoreTx, user: &User) -> CoreResult<bool> {
-        Ok(
-            match super::settings::policy_of(tx, user.tenant)
-                .await?
-                .second_factor
-            {
-                SecondFactorRule::None => false,
-                SecondFactorRule::Everyone => true,
-                SecondFactorRule::Administrators => self.administers_something(user.id),
-            },
-        )
     }
 
     /// Whether some allow grant reaching the user gives a permission to change one of
@@ -513,6 +493,18 @@ impl Service {
         }
         self.me(ctx).await
     }
+}
+
+/// The second factors a login may answer with (empty: none is set up).
+pub(super) fn second_factor_methods(state: &SignInState) -> Vec<&'static str> {
+    let mut methods = Vec::new();
+    if state.totp {
+        methods.extend(["totp", "recovery_code"]);
+    }
+    if state.email {
+        methods.push("email");
+    }
+    methods
 }
 
 #[cfg(test)]

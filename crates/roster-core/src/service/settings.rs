@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// The name of the outgoing-email settings document (under the system root).
 const SMTP: &str = "smtp";
 /// The name of a tenant's (or the install's) policy document.
-const POLICY: &str = "policy";
+pub(super) const POLICY: &str = "policy";
 /// Longest host name (RFC 1035).
 const MAX_HOST: usize = 253;
 
@@ -397,8 +397,14 @@ async fn saved_smtp(tx: &mut dyn StoreTx) -> CoreResult<Option<SmtpSettings>> {
 
 /// The policy saved for a tenant (or the system root), or the default.
 pub(super) async fn policy_of(tx: &mut dyn StoreTx, tenant: Id) -> CoreResult<Policy> {
-    match tx.get_setting(tenant, POLICY).await? {
-        Some(s) => serde_json::from_str(&s.value)
+    let saved = tx.get_setting(tenant, POLICY).await?;
+    parse_policy(saved.as_ref().map(|s| s.value.as_str()))
+}
+
+/// A saved policy document read, or the default when none is saved.
+pub(super) fn parse_policy(saved: Option<&str>) -> CoreResult<Policy> {
+    match saved {
+        Some(value) => serde_json::from_str(value)
             .map_err(|e| CoreError::Internal(format!("saved policy unreadable: {e}"))),
         None => Ok(Policy::default()),
     }
