@@ -4,11 +4,11 @@
 //! Hashes run on a pool of dedicated threads, one per core, each with a 19 MiB work area it
 //! allocates once and reuses. Allocating a fresh area per hash cost a login ~40% more CPU in
 //! page faults, zeroing and unmapping (measured with perf; see `docs/benchmarks.md`), and left
-//! peak memory to the allocator's mood. The hashing threads run at a lower scheduling
-//! priority (nice 10 on Linux): a hash takes ~15 ms of CPU and a check ~10 µs, and without it
-//! a flood of logins keeping every core busy would queue checks and list pages behind
-//! hashes. With it, a request thread that wakes takes the core at once, and the hashes still
-//! get every cycle nothing else wants.
+//! peak memory to the allocator's mood. The hashing threads run in Linux's idle scheduling
+//! class, each kept to a CPU of its own: a hash takes ~15 ms of CPU and a check ~10 µs, and
+//! without it a flood of logins keeping every core busy would queue checks and list pages
+//! behind hashes. With it, a request thread that wakes takes the core at once, and the hashes
+//! still get every cycle nothing else wants.
 
 use crate::error::{CoreError, CoreResult};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier, SaltString};
@@ -25,7 +25,8 @@ const ITERATIONS: u32 = 2;
 const LANES: u32 = 1;
 /// Bytes of hash output.
 const OUTPUT_LEN: usize = 32;
-/// The nice value of the hashing threads (0 is normal, 19 the lowest priority).
+/// The nice value of the hashing threads where the idle class is refused (0 is normal, 19
+/// the lowest priority).
 const HASHING_NICE: libc::c_int = 10;
 
 fn params() -> Params {
@@ -173,14 +174,20 @@ fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>, cpu: Option<usize>) {
     }
 }
 
-/// Lowers the calling thread's scheduling priority to [`HASHING_NICE`].
+/// Puts the calling thread in Linux's idle scheduling class, where it runs only when no
+/// normal thread wants its CPU and yields the moment one wakes (a niced thread may keep the
+/// CPU for the rest of its time slice, which showed as milliseconds of delay on checks
+/// during a flood of logins). Falls back to nice [`HASHING_NICE`] if the class is refused.
 #[cfg(target_os = "linux")]
 fn lower_priority() {
-    // SAFETY: gettid and setpriority take and return plain integers. On Linux each thread
-    // has its own nice value, and PRIO_PROCESS with a thread id changes only that thread.
+    // SAFETY: gettid, sched_setscheduler and setpriority take plain integers and a pointer
+    // to a parameter struct that lives across the call. On Linux, a thread id names one
+    // thread, so only this thread changes.
     let failed = unsafe {
         let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASHING_NICE) != 0
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) != 0
+            && libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASHING_NICE) != 0
     };
     if failed {
         tracing::warn!("could not lower the priority of a password hashing thread");
