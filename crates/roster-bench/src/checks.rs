@@ -28,6 +28,11 @@ const CHUNK: usize = 5_000;
 const QUESTIONS: usize = 5_000;
 /// Questions per batch request.
 const BATCH: usize = 1_000;
+/// Connections of the paced row, each pausing [`PACE_MS`] after every answer: a load near
+/// the budget's 50,000 checks/s instead of all the machine can take.
+const PACED_CONNECTIONS: u32 = 128;
+/// The pause of the paced row (wrk's `delay()` counts whole milliseconds).
+const PACE_MS: u32 = 1;
 /// Grants made one by one to time how soon the next check sees them.
 const CHANGES: usize = 100;
 /// The PostgreSQL schema the dataset is written into with `--pg-url` (dropped afterwards).
@@ -190,6 +195,14 @@ pub(crate) fn wrk(
     })
 }
 
+/// [`script`], each connection pausing `ms` milliseconds after every answer.
+fn paced_script(path: &str, token: &str, bodies: &[String], ms: u32) -> String {
+    format!(
+        "{}delay = function()\n  return {ms}\nend\n",
+        script(path, token, bodies)
+    )
+}
+
 /// A Lua script posting a random one of `bodies` to `path` with `token`.
 pub(crate) fn script(path: &str, token: &str, bodies: &[String]) -> String {
     let mut lua = String::from("local bodies = {\n");
@@ -298,6 +311,11 @@ pub async fn run(
         .collect();
     let single_lua = dir.join("check.lua");
     std::fs::write(&single_lua, script("/api/v1/check", &token, &singles))?;
+    let paced_lua = dir.join("paced.lua");
+    std::fs::write(
+        &paced_lua,
+        paced_script("/api/v1/check", &token, &singles, PACE_MS),
+    )?;
     let batch_lua = dir.join("batch.lua");
     std::fs::write(&batch_lua, script("/api/v1/check/batch", &token, &batches))?;
 
@@ -308,6 +326,15 @@ pub async fn run(
         &format!("{base}/check"),
         &single_lua,
         connections,
+        seconds,
+    )?;
+    eprintln!("checks: POST /check, paced, for {seconds} s");
+    let paced = wrk(
+        None,
+        Some(&server),
+        &format!("{base}/check"),
+        &paced_lua,
+        PACED_CONNECTIONS,
         seconds,
     )?;
     eprintln!("checks: POST /check/batch for {seconds} s");
@@ -393,6 +420,11 @@ pub async fn run(
         out,
         "| `POST /check` | {connections} | {:.0} | {:.0} | {} | {} | {:.1} |",
         single.per_second, single.per_second, single.p50, single.p99, single.cpu_us
+    )?;
+    writeln!(
+        out,
+        "| `POST /check`, paced: each connection pauses {PACE_MS} ms after an answer | {PACED_CONNECTIONS} | {:.0} | {:.0} | {} | {} | {:.1} |",
+        paced.per_second, paced.per_second, paced.p50, paced.p99, paced.cpu_us
     )?;
     writeln!(
         out,
