@@ -319,9 +319,12 @@ pub async fn run(
     let batch_lua = dir.join("batch.lua");
     std::fs::write(&batch_lua, script("/api/v1/check/batch", &token, &batches))?;
 
+    // `wrk` keeps to the last CPU; the server may run on every one. Left free, the load
+    // generator migrates between the cores and bounces the server's threads with it.
+    let wrk_cpu = std::thread::available_parallelism().map_or(0, |n| n.get() - 1);
     eprintln!("checks: POST /check for {seconds} s");
     let single = wrk(
-        None,
+        Some(wrk_cpu),
         Some(&server),
         &format!("{base}/check"),
         &single_lua,
@@ -330,7 +333,7 @@ pub async fn run(
     )?;
     eprintln!("checks: POST /check, paced, for {seconds} s");
     let paced = wrk(
-        None,
+        Some(wrk_cpu),
         Some(&server),
         &format!("{base}/check"),
         &paced_lua,
@@ -339,7 +342,7 @@ pub async fn run(
     )?;
     eprintln!("checks: POST /check/batch for {seconds} s");
     let batch = wrk(
-        None,
+        Some(wrk_cpu),
         Some(&server),
         &format!("{base}/check/batch"),
         &batch_lua,
@@ -410,7 +413,7 @@ pub async fn run(
     };
     writeln!(out, "## {title}\n")?;
     writeln!(out, "Machine: {}. Reproduce: `apt-get install wrk && cargo build --release && cargo run --release -p roster-bench -- checks{flag}`.\n", crate::report::machine())?;
-    writeln!(out, "The access benchmark's dataset at {grants} grants (100,000 users, 10,000 groups, 100,000 resources in 1,000 resource groups, 1,000 roles, 10% deny), written into {database} through the store contract in {:.1} s; the release server started on it (migrations, index loaded from the database) in {:.2} s. Load: `wrk`, one thread, keep-alive, on the same 2-core machine as the server, {seconds} s per row, an API token of the system administrator, questions drawn from {QUESTIONS} (half aimed at a grant, half random). Server CPU per request: the server process's user and system time during the row over the requests it answered (it holds up better than requests/s when other work shares the machine).\n", written.as_secs_f64(), started.as_secs_f64())?;
+    writeln!(out, "The access benchmark's dataset at {grants} grants (100,000 users, 10,000 groups, 100,000 resources in 1,000 resource groups, 1,000 roles, 10% deny), written into {database} through the store contract in {:.1} s; the release server started on it (migrations, index loaded from the database) in {:.2} s. Load: `wrk`, one thread, keep-alive, on the same 2-core machine as the server (kept to CPU {wrk_cpu} with `taskset`; the server may run on every CPU), {seconds} s per row, an API token of the system administrator, questions drawn from {QUESTIONS} (half aimed at a grant, half random). Server CPU per request: the server process's user and system time during the row over the requests it answered (it holds up better than requests/s when other work shares the machine).\n", written.as_secs_f64(), started.as_secs_f64())?;
     writeln!(
         out,
         "| request | connections | requests/s | decisions/s | p50 | p99 | server CPU per request (µs) |"
