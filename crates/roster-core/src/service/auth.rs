@@ -2,11 +2,14 @@
 
 use super::password_links::claim_link;
 use super::second_factor::second_factor_methods;
+use super::settings::POLICY;
 use super::{audit, Ctx, Service};
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
-use crate::model::{AccessChange, AccessKind, TokenKind, TokenRecord, User, UserKind, UserStatus};
+use crate::model::{
+    AccessChange, AccessKind, SignInState, TokenKind, TokenRecord, User, UserKind, UserStatus,
+};
 use crate::store::{StoreTx, TenantScope};
 use crate::{secret, validate};
 use chrono::Duration;
@@ -174,9 +177,9 @@ impl Service {
             if oversized { "" } else { login.trim() }.to_lowercase()
         );
         // The account's lookup, the count and its commit share one write transaction, and
-        // the hash starts as soon as the lookup has the stored hash: the count is written
-        // while the hash runs, and the answer waits for both, so parallel guesses still
-        // learn no more answers than the limit allows.
+        // the hash starts as soon as the lookup has the stored hash: the count (and the
+        // read of what a session would need) runs while the hash does, and the answer waits
+        // for both, so parallel guesses still learn no more answers than the limit allows.
         let mut tx = self.write().await?;
         let found = if oversized {
             None
@@ -189,17 +192,22 @@ impl Service {
         };
         let counted = async {
             let counted = count_attempt(tx.as_mut(), ctx, &account_key).await?;
+            // The second factors and policy a session would need, read while the hash runs.
+            let state = match &user {
+                Some(u) => Some(tx.sign_in_state(u.id, u.tenant, POLICY).await?),
+                None => None,
+            };
             tx.commit().await?;
-            CoreResult::Ok(counted)
+            CoreResult::Ok((counted, state))
         };
         let (verified, counted) = tokio::join!(self.hasher.verify(password, hash), counted);
-        let (attempts, throttled) = counted?;
+        let ((attempts, throttled), state) = counted?;
         // A throttled attempt costs the same hash and is refused whatever it found.
         let ok = verified? && !throttled;
         let mut tx = self.write().await?;
-        let user = match user {
-            Some(u) if ok && u.status == UserStatus::Active => u,
-            other => {
+        let (user, state) = match (user, state) {
+            (Some(u), Some(state)) if ok && u.status == UserStatus::Active => (u, state),
+            (other, _) => {
                 let tenant = other.as_ref().map_or(SYSTEM_NODE_ID, |u| u.tenant);
                 if let Some(a) = &ctx.address {
                     let at = now();
@@ -229,7 +237,9 @@ impl Service {
             }
         };
         tx.clear_login_attempts(&account_key).await?;
-        let outcome = self.open_after_password(tx.as_mut(), user, true).await?;
+        let outcome = self
+            .open_with_state(tx.as_mut(), user, Some(&state))
+            .await?;
         let mut as_user = ctx.clone();
         as_user.actor.user = Some(outcome.user.id);
         let summary = match outcome.next {
@@ -259,11 +269,24 @@ impl Service {
         user: User,
         ask_factor: bool,
     ) -> CoreResult<LoginOutcome> {
-        if ask_factor {
-            let state = tx
-                .sign_in_state(user.id, user.tenant, super::settings::POLICY)
-                .await?;
-            let methods = second_factor_methods(&state);
+        let state = if ask_factor {
+            Some(tx.sign_in_state(user.id, user.tenant, POLICY).await?)
+        } else {
+            None
+        };
+        self.open_with_state(tx, user, state.as_ref()).await
+    }
+
+    /// [`Service::open_after_password`] with the user's second factors and policy read
+    /// already (`None`: ask for no second factor).
+    async fn open_with_state(
+        &self,
+        tx: &mut dyn StoreTx,
+        user: User,
+        state: Option<&SignInState>,
+    ) -> CoreResult<LoginOutcome> {
+        if let Some(state) = state {
+            let methods = second_factor_methods(state);
             if !methods.is_empty() {
                 let mut out = self.open_token(tx, user, TokenKind::Mfa).await?;
                 out.methods = methods;
