@@ -81,6 +81,7 @@ impl PasswordHasher {
         }
         PasswordHasher { jobs }
     }
+
     /// Hashes a password into a PHC string.
     pub async fn hash(&self, password: &str) -> CoreResult<String> {
         let password = password.to_owned();
@@ -220,10 +221,10 @@ fn allowed_cpus() -> Vec<usize> {
     Vec::new()
 }
 
-/// Keeps the calling thread on `cpu`. The scheduler balances by weight, and at nice 10 two
-/// hashing threads weigh less than one request thread: left free, they were found sharing one
-/// core a quarter of the time while the other ran a request thread or idled, and a login
-/// then waited a whole hash longer.
+/// Keeps the calling thread on `cpu`. The scheduler balances by weight, and at their low
+/// priority two hashing threads weigh less than one request thread: left free, they were
+/// found sharing one core a quarter of the time while the other ran a request thread or
+/// idled, and a login then waited a whole hash longer.
 #[cfg(target_os = "linux")]
 fn pin_to(cpu: usize) {
     // SAFETY: as in `allowed_cpus`; sched_setaffinity with pid 0 changes only this thread.

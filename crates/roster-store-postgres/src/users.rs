@@ -128,14 +128,7 @@ pub(crate) async fn get_by_login(
     conn: &mut PgConnection,
     login: &str,
 ) -> StoreResult<Option<User>> {
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE u.login_lc = $1"
-    ))
-    .bind(lc(login))
-    .fetch_optional(conn)
-    .await
-    .map_err(db_err)?;
-    row.as_ref().map(rows::user).transpose()
+    Ok(login_record(conn, login).await?.map(|(user, _)| user))
 }
 
 /// The user with this login and their password hash, in one statement.

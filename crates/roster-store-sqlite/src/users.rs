@@ -125,14 +125,7 @@ pub(crate) async fn get_by_login(
     conn: &mut SqliteConnection,
     login: &str,
 ) -> StoreResult<Option<User>> {
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE u.login_lc = ?"
-    ))
-    .bind(lc(login))
-    .fetch_optional(conn)
-    .await
-    .map_err(db_err)?;
-    row.as_ref().map(rows::user).transpose()
+    Ok(login_record(conn, login).await?.map(|(user, _)| user))
 }
 
 /// The user with this login and their password hash, in one statement.

@@ -101,9 +101,9 @@ fn address_key(address: &str) -> String {
     format!("address:{address}")
 }
 
-/// Counts a login attempt against the account key in `tx` (atomically, before any password
-/// is checked) and looks up the client address's failures: the account's count, and whether
-/// either is over its limit.
+/// Counts a login attempt against the account key in `tx` (atomically; the caller commits it
+/// before the attempt is answered) and looks up the client address's failures: the
+/// account's count, and whether either is over its limit.
 async fn count_attempt(
     tx: &mut dyn StoreTx,
     ctx: &Ctx,
