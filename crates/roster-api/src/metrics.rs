@@ -1,8 +1,10 @@
-//! `/metrics`: request counts by status class, in Prometheus' text format.
+//! `/metrics`: request counts by status class and the password hashes' time, in Prometheus'
+//! text format.
 
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
+use roster_core::password::hash_totals;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static BY_CLASS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
@@ -27,5 +29,11 @@ pub async fn render() -> String {
             c.load(Ordering::Relaxed)
         ));
     }
+    let hashes = hash_totals();
+    out.push_str(&format!(
+        "# HELP roster_password_hash_seconds Password hashes and verifications, and their time on the hashing threads.\n# TYPE roster_password_hash_seconds summary\nroster_password_hash_seconds_sum {:.9}\nroster_password_hash_seconds_count {}\n",
+        hashes.time.as_secs_f64(),
+        hashes.count
+    ));
     out
 }

@@ -15,7 +15,7 @@
 use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
 use crate::model::*;
 use crate::page::PageReq;
-use crate::store::{RowCounts, Store, StoreError, StoreTx, TenantScope};
+use crate::store::{BatchWrite, RowCounts, Store, StoreError, StoreTx, TenantScope};
 use chrono::TimeDelta;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -81,6 +81,8 @@ macro_rules! conformance_tests {
             settings_round_trip,
             email_factors_round_trip,
             sign_in_state_reads_factors_and_policy,
+            login_record_outside_a_transaction,
+            write_batch_is_all_or_nothing,
             bulk_load_writes_what_rows_would,
             bulk_load_keeps_the_rules,
         );
@@ -4076,6 +4078,141 @@ pub async fn sign_in_state_reads_factors_and_policy(store: &dyn Store) {
         SignInState::default(),
         "another document of the tenant is not its policy"
     );
+}
+
+/// [`Store::login_record`] finds what [`StoreTx::login_record`] does, in any case.
+pub async fn login_record_outside_a_transaction(store: &dyn Store) {
+    let w = seed(store).await;
+    let alice = user_of(&w.a, "Alice");
+    let mut tx = write(store).await;
+    tx.insert_user(&alice, Some("$argon2id$stored"))
+        .await
+        .unwrap();
+    commit(tx).await;
+    assert_eq!(
+        store.login_record("aLICE").await.unwrap(),
+        Some((alice, Some("$argon2id$stored".into())))
+    );
+    assert_eq!(store.login_record("nobody").await.unwrap(), None);
+}
+
+/// [`Store::write_batch`] applies every write or, when one fails, none of them, and the store
+/// goes on working afterwards.
+pub async fn write_batch_is_all_or_nothing(store: &dyn Store) {
+    let w = seed(store).await;
+    let u = user_of(&w.a, "batched");
+    add_users(store, &[&u]).await;
+    let at = now();
+    let window_start = at - TimeDelta::minutes(15);
+    let mut tx = write(store).await;
+    for _ in 0..2 {
+        tx.count_login_attempt("account:batched", at, window_start)
+            .await
+            .unwrap();
+    }
+    commit(tx).await;
+
+    let session = token_of(&u, TokenKind::Session);
+    let signed_in = event(w.a.id, "auth.login", at);
+    store
+        .write_batch(&[
+            BatchWrite::ClearLoginAttempts("account:batched"),
+            BatchWrite::CountLoginAttempt {
+                key: "address:192.0.2.1",
+                at,
+                window_start,
+            },
+            BatchWrite::InsertToken {
+                token: &session,
+                hash: b"h-batched",
+            },
+            BatchWrite::Audit(&signed_in),
+        ])
+        .await
+        .unwrap();
+    let audited = |events: Vec<AuditEvent>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.login_attempts("account:batched", window_start)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        tx.login_attempts("address:192.0.2.1", window_start)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        tx.get_token_by_hash(b"h-batched").await.unwrap(),
+        Some(session.clone())
+    );
+    let scope = TenantScope::Tenant(w.a.id);
+    let before = tx
+        .list_audit(scope, &AuditQuery::default(), first(100))
+        .await
+        .unwrap();
+    assert!(audited(before.clone()).contains(&signed_in.id));
+    drop(tx);
+
+    // The token's hash is taken: the batch fails at its last write, and its first two are
+    // not kept either.
+    let refused = event(w.a.id, "auth.login", at);
+    match store
+        .write_batch(&[
+            BatchWrite::CountLoginAttempt {
+                key: "address:192.0.2.1",
+                at,
+                window_start,
+            },
+            BatchWrite::Audit(&refused),
+            BatchWrite::InsertToken {
+                token: &token_of(&u, TokenKind::Session),
+                hash: b"h-batched",
+            },
+        ])
+        .await
+    {
+        Err(StoreError::Unique(_)) => {}
+        other => panic!("a batch reusing a token's hash must be refused: {other:?}"),
+    }
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.login_attempts("address:192.0.2.1", window_start)
+            .await
+            .unwrap(),
+        1,
+        "the failed batch's count is not kept"
+    );
+    let after = tx
+        .list_audit(scope, &AuditQuery::default(), first(100))
+        .await
+        .unwrap();
+    assert_eq!(audited(after), audited(before), "nor its audit event");
+    drop(tx);
+
+    // Nothing was left open: both a transaction and another batch still commit.
+    let mut tx = write(store).await;
+    tx.clear_login_attempts("address:192.0.2.1").await.unwrap();
+    commit(tx).await;
+    let later_event = event(w.a.id, "auth.logout", at);
+    store
+        .write_batch(&[BatchWrite::Audit(&later_event)])
+        .await
+        .unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.login_attempts("address:192.0.2.1", window_start)
+            .await
+            .unwrap(),
+        0
+    );
+    let events = tx
+        .list_audit(scope, &AuditQuery::default(), first(100))
+        .await
+        .unwrap();
+    assert!(audited(events).contains(&later_event.id));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,10 @@ use crate::error::{CoreError, CoreResult};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// OWASP's recommended Argon2id memory: 19 MiB.
 const MEMORY_KIB: u32 = 19 * 1024;
@@ -36,6 +38,30 @@ fn params() -> Params {
 
 fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
+/// Hashes and verifications finished in this process, and the time they took on their
+/// threads (nanoseconds), for [`hash_totals`].
+static HASHES: AtomicU64 = AtomicU64::new(0);
+static HASH_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// The password hashes and verifications this process has run, and how long they took on
+/// their hashing threads (from the start of the work to its end, so a hash that other
+/// threads kept waiting counts that wait).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashTotals {
+    /// How many have finished.
+    pub count: u64,
+    /// Their time, summed.
+    pub time: Duration,
+}
+
+/// What every hasher of this process has run so far.
+pub fn hash_totals() -> HashTotals {
+    HashTotals {
+        count: HASHES.load(Ordering::Relaxed),
+        time: Duration::from_nanos(HASH_NANOS.load(Ordering::Relaxed)),
+    }
 }
 
 /// An Argon2 work area sized for [`params`].
@@ -144,7 +170,12 @@ impl PasswordHasher {
     ) -> CoreResult<T> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |area| {
-            let _ = answer.send(f(area));
+            let started = Instant::now();
+            let out = f(area);
+            let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            HASH_NANOS.fetch_add(nanos, Ordering::Relaxed);
+            HASHES.fetch_add(1, Ordering::Relaxed);
+            let _ = answer.send(out);
         });
         self.jobs
             .send(job)

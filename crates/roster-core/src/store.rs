@@ -95,6 +95,61 @@ pub trait Store: Send + Sync + 'static {
     async fn watch_access(&self) -> StoreResult<Option<Box<dyn AccessWatch>>>;
     /// Starts a bulk load of groups, users and memberships (see [`BulkLoad`]).
     async fn bulk_load(&self) -> StoreResult<Box<dyn BulkLoad>>;
+
+    /// [`StoreTx::login_record`] as one statement outside any transaction, for the sign-in
+    /// path, which needs the stored hash as soon as it can have it. The default reads it in
+    /// a read transaction; a store may save that transaction's round trips.
+    async fn login_record(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        let mut tx = self.read().await?;
+        tx.login_record(login).await
+    }
+
+    /// Applies `writes` in order in one write transaction: all of them or none. The default
+    /// opens a transaction and calls the matching [`StoreTx`] methods; a store may send the
+    /// whole batch to its database at once.
+    async fn write_batch(&self, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        for write in writes {
+            match *write {
+                BatchWrite::ClearLoginAttempts(key) => tx.clear_login_attempts(key).await?,
+                BatchWrite::CountLoginAttempt {
+                    key,
+                    at,
+                    window_start,
+                } => {
+                    tx.count_login_attempt(key, at, window_start).await?;
+                }
+                BatchWrite::InsertToken { token, hash } => tx.insert_token(token, hash).await?,
+                BatchWrite::Audit(event) => tx.insert_audit(event).await?,
+            }
+        }
+        tx.commit().await
+    }
+}
+
+/// One write of a [`Store::write_batch`]: a [`StoreTx`] write whose answer is not needed.
+#[derive(Debug, Clone, Copy)]
+pub enum BatchWrite<'a> {
+    /// [`StoreTx::clear_login_attempts`].
+    ClearLoginAttempts(&'a str),
+    /// [`StoreTx::count_login_attempt`], the count unread.
+    CountLoginAttempt {
+        /// The key counted against.
+        key: &'a str,
+        /// When the attempt was made.
+        at: Timestamp,
+        /// Where the current window of attempts starts.
+        window_start: Timestamp,
+    },
+    /// [`StoreTx::insert_token`].
+    InsertToken {
+        /// The token.
+        token: &'a TokenRecord,
+        /// The hash of its secret.
+        hash: &'a [u8],
+    },
+    /// [`StoreTx::insert_audit`].
+    Audit(&'a AuditEvent),
 }
 
 /// A bulk load: one write transaction that fills a store with many groups, users and

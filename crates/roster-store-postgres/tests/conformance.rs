@@ -74,6 +74,8 @@ conformance!(
     settings_round_trip,
     email_factors_round_trip,
     sign_in_state_reads_factors_and_policy,
+    login_record_outside_a_transaction,
+    write_batch_is_all_or_nothing,
     bulk_load_writes_what_rows_would,
     bulk_load_keeps_the_rules,
 );

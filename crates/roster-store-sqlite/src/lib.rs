@@ -6,6 +6,7 @@
 //! transactions, which WAL lets run beside the writer.
 
 mod audit;
+mod batch;
 mod bulk;
 mod changes;
 mod error;
@@ -28,7 +29,10 @@ mod verify;
 use crate::error::{db_err, migrate_err};
 use crate::tx::SqliteTx;
 use async_trait::async_trait;
-use roster_core::store::{AccessWatch, BulkLoad, Store, StoreError, StoreResult, StoreTx};
+use roster_core::model::User;
+use roster_core::store::{
+    AccessWatch, BatchWrite, BulkLoad, Store, StoreError, StoreResult, StoreTx,
+};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -160,5 +164,15 @@ impl Store for SqliteStore {
     async fn bulk_load(&self) -> StoreResult<Box<dyn BulkLoad>> {
         let conn = self.writer.acquire().await.map_err(db_err)?;
         Ok(Box::new(bulk::SqliteBulkLoad::begin(conn).await?))
+    }
+
+    /// On a reader connection without a transaction: one statement sees one snapshot.
+    async fn login_record(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        let mut conn = self.readers.acquire().await.map_err(db_err)?;
+        users::login_record(&mut conn, login).await
+    }
+
+    async fn write_batch(&self, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
+        batch::write(&self.writer, writes).await
     }
 }

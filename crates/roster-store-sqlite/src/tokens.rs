@@ -7,31 +7,37 @@ use roster_core::model::{TokenKind, TokenRecord};
 use roster_core::page::PageReq;
 use roster_core::store::StoreResult;
 use roster_core::{Id, Timestamp};
-use sqlx::{QueryBuilder, Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 pub(crate) async fn insert(
     conn: &mut SqliteConnection,
     token: &TokenRecord,
     hash: &[u8],
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
-         last_used_at, impersonator_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(blob(token.id))
-    .bind(hash)
-    .bind(blob(token.user))
-    .bind(blob(token.tenant))
-    .bind(token.kind.as_str())
-    .bind(&token.name)
-    .bind(micros(token.created_at))
-    .bind(micros(token.expires_at))
-    .bind(micros(token.last_used_at))
-    .bind(opt_blob(token.impersonator))
-    .execute(conn)
-    .await
-    .map_err(db_err)?;
+    let mut q = QueryBuilder::new("");
+    push_insert(&mut q, token, hash);
+    q.build().execute(conn).await.map_err(db_err)?;
     Ok(())
+}
+
+/// Pushes the statement of [`insert`].
+pub(crate) fn push_insert(q: &mut QueryBuilder<'_, Sqlite>, token: &TokenRecord, hash: &[u8]) {
+    q.push(
+        "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
+         last_used_at, impersonator_id) ",
+    );
+    q.push_values([token], |mut b, token| {
+        b.push_bind(blob(token.id))
+            .push_bind(hash.to_vec())
+            .push_bind(blob(token.user))
+            .push_bind(blob(token.tenant))
+            .push_bind(token.kind.as_str())
+            .push_bind(token.name.clone())
+            .push_bind(micros(token.created_at))
+            .push_bind(micros(token.expires_at))
+            .push_bind(micros(token.last_used_at))
+            .push_bind(opt_blob(token.impersonator));
+    });
 }
 
 pub(crate) async fn get_by_hash(

@@ -3,10 +3,11 @@
 
 use roster_core::access::builtin;
 use roster_core::model::{
-    Effect, GrantQuery, Group, GroupKind, GroupLevel, OrgKind, OrgNode, ScopeKind, SubjectKind,
-    User, UserKind, UserStatus,
+    AuditEvent, AuditQuery, Effect, GrantQuery, Group, GroupKind, GroupLevel, OrgKind, OrgNode,
+    ScopeKind, SubjectKind, User, UserKind, UserStatus,
 };
-use roster_core::store::{Store, StoreError, TenantScope};
+use roster_core::page::PageReq;
+use roster_core::store::{BatchWrite, Store, StoreError, TenantScope};
 use roster_core::{new_id, now, SYSTEM_NODE_ID};
 use roster_store_sqlite::SqliteStore;
 use sqlx::migrate::Migrator;
@@ -496,4 +497,70 @@ async fn bulk_load_leaves_the_schema_as_it_was() {
         stat.starts_with("300 "),
         "statistics of the loaded users: {stat}"
     );
+}
+
+/// A write batch opens its transaction in its own SQL text, out of sqlx's sight: one whose
+/// caller stops waiting at any point must still finish whole, and leave the writer connection
+/// out of any transaction.
+#[tokio::test]
+async fn write_batches_finish_when_their_caller_stops_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_and_migrate(&dir.path().join("roster.db"))
+        .await
+        .unwrap();
+    let mut tx = store.write().await.unwrap();
+    tx.insert_org_node(&root()).await.unwrap();
+    tx.commit().await.unwrap();
+    let at = now();
+    let window_start = at - chrono::TimeDelta::minutes(15);
+    let batches = 40u32;
+    for i in 0..batches {
+        let event = AuditEvent {
+            id: new_id(),
+            time: at,
+            tenant: SYSTEM_NODE_ID,
+            actor: None,
+            impersonator: None,
+            action: "auth.login_failed".into(),
+            target: None,
+            summary: serde_json::json!({}),
+            request_id: None,
+            address: None,
+        };
+        let writes = [
+            BatchWrite::CountLoginAttempt {
+                key: "address:192.0.2.7",
+                at,
+                window_start,
+            },
+            BatchWrite::Audit(&event),
+        ];
+        let batch = store.write_batch(&writes);
+        // Given up after 0 to 195 µs: before, during and after its hand-off to SQLite.
+        let _ = tokio::time::timeout(Duration::from_micros(5 * u64::from(i)), batch).await;
+        let tx = store
+            .write()
+            .await
+            .expect("the writer is free of the batch");
+        tx.commit().await.unwrap();
+    }
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(
+        tx.login_attempts("address:192.0.2.7", window_start)
+            .await
+            .unwrap(),
+        i64::from(batches)
+    );
+    let events = tx
+        .list_audit(
+            TenantScope::All,
+            &AuditQuery::default(),
+            PageReq {
+                after: None,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), batches as usize);
 }

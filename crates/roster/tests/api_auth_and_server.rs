@@ -314,6 +314,16 @@ async fn health_readiness_metrics_and_openapi() {
         .await
         .unwrap();
     assert!(metrics.contains("roster_http_requests_total{class=\"2xx\"}"));
+    // The server hashed the administrator's password at start: one hash, taking some time.
+    let value = |name: &str| -> f64 {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} in {metrics}"));
+        line[name.len() + 1..].parse().unwrap()
+    };
+    assert!(value("roster_password_hash_seconds_count") >= 1.0);
+    assert!(value("roster_password_hash_seconds_sum") > 0.0);
     let spec: serde_json::Value = s
         .http
         .get(format!("{}/api/openapi.json", s.base))

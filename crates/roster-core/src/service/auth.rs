@@ -3,14 +3,14 @@
 use super::password_links::claim_link;
 use super::second_factor::second_factor_methods;
 use super::settings::POLICY;
-use super::{audit, Ctx, Service};
+use super::{audit, audit_event, Ctx, Service};
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
 use crate::model::{
     AccessChange, AccessKind, SignInState, TokenKind, TokenRecord, User, UserKind, UserStatus,
 };
-use crate::store::{StoreTx, TenantScope};
+use crate::store::{BatchWrite, StoreTx, TenantScope};
 use crate::{secret, validate};
 use chrono::Duration;
 use serde_json::json;
@@ -176,23 +176,22 @@ impl Service {
             "account:{}",
             if oversized { "" } else { login.trim() }.to_lowercase()
         );
-        // The account's lookup, the count and its commit share one write transaction, and
-        // the hash starts as soon as the lookup has the stored hash: the count (and the
-        // read of what a session would need) runs while the hash does, and the answer waits
-        // for both, so parallel guesses still learn no more answers than the limit allows.
-        let mut tx = self.write().await?;
+        // The hash starts as soon as the account's stored hash is read (one statement, no
+        // transaction). The count, its commit and the read of what a session would need run
+        // in one write transaction while the hash does, and the answer waits for both, so
+        // parallel guesses still learn no more answers than the limit allows.
         let found = if oversized {
             None
         } else {
-            tx.login_record(login.trim()).await?
+            self.store.login_record(login.trim()).await?
         };
         let (user, hash) = match found {
             Some((u, h)) => (Some(u), h),
             None => (None, None),
         };
         let counted = async {
+            let mut tx = self.write().await?;
             let counted = count_attempt(tx.as_mut(), ctx, &account_key).await?;
-            // The second factors and policy a session would need, read while the hash runs.
             let state = match &user {
                 Some(u) => Some(tx.sign_in_state(u.id, u.tenant, POLICY).await?),
                 None => None,
@@ -204,17 +203,11 @@ impl Service {
         let ((attempts, throttled), state) = counted?;
         // A throttled attempt costs the same hash and is refused whatever it found.
         let ok = verified? && !throttled;
-        let mut tx = self.write().await?;
+        // What follows the hash is written as one batch (see `Store::write_batch`).
         let (user, state) = match (user, state) {
             (Some(u), Some(state)) if ok && u.status == UserStatus::Active => (u, state),
             (other, _) => {
                 let tenant = other.as_ref().map_or(SYSTEM_NODE_ID, |u| u.tenant);
-                if let Some(a) = &ctx.address {
-                    let at = now();
-                    let window_start = at - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-                    tx.count_login_attempt(&address_key(a), at, window_start)
-                        .await?;
-                }
                 let reason = match &other {
                     _ if throttled => "throttled",
                     None => "unknown login",
@@ -222,40 +215,55 @@ impl Service {
                     Some(u) if u.status == UserStatus::Disabled => "user disabled",
                     Some(_) => "user pending activation",
                 };
-                audit(
-                    tx.as_mut(),
+                let event = audit_event(
                     ctx,
                     tenant,
                     "auth.login_failed",
                     other.map(|u| u.id),
                     json!({"reason": reason}),
-                )
-                .await?;
-                tx.commit().await?;
+                );
+                let at = now();
+                let address = ctx.address.as_deref().map(address_key);
+                let mut writes = Vec::with_capacity(2);
+                if let Some(key) = &address {
+                    writes.push(BatchWrite::CountLoginAttempt {
+                        key,
+                        at,
+                        window_start: at - Duration::minutes(THROTTLE_WINDOW_MINUTES),
+                    });
+                }
+                writes.push(BatchWrite::Audit(&event));
+                self.store.write_batch(&writes).await?;
                 failure_delay(attempts).await;
                 return Err(invalid_credentials());
             }
         };
-        tx.clear_login_attempts(&account_key).await?;
-        let outcome = self
-            .open_with_state(tx.as_mut(), user, Some(&state))
-            .await?;
+        let (kind, methods) = self.next_step(&user, Some(&state)).await?;
+        let (mut outcome, token_hash) = self.new_token(user, kind);
+        outcome.methods = methods;
         let mut as_user = ctx.clone();
         as_user.actor.user = Some(outcome.user.id);
         let summary = match outcome.next {
             Some(next) => json!({"next": next.as_str()}),
             None => json!({}),
         };
-        audit(
-            tx.as_mut(),
+        let event = audit_event(
             &as_user,
             outcome.user.tenant,
             "auth.login",
             Some(outcome.user.id),
             summary,
-        )
-        .await?;
-        tx.commit().await?;
+        );
+        self.store
+            .write_batch(&[
+                BatchWrite::ClearLoginAttempts(&account_key),
+                BatchWrite::InsertToken {
+                    token: &outcome.session,
+                    hash: &token_hash,
+                },
+                BatchWrite::Audit(&event),
+            ])
+            .await?;
         Ok(outcome)
     }
 
@@ -285,22 +293,32 @@ impl Service {
         user: User,
         state: Option<&SignInState>,
     ) -> CoreResult<LoginOutcome> {
+        let (kind, methods) = self.next_step(&user, state).await?;
+        let mut out = self.open_token(tx, user, kind).await?;
+        out.methods = methods;
+        Ok(out)
+    }
+
+    /// What a right password leads to, given the user's second factors and policy (`None`:
+    /// ask for no second factor): the kind of token to open, and the second factors the
+    /// user may answer with or set up.
+    async fn next_step(
+        &self,
+        user: &User,
+        state: Option<&SignInState>,
+    ) -> CoreResult<(TokenKind, Vec<&'static str>)> {
         if let Some(state) = state {
             let methods = second_factor_methods(state);
             if !methods.is_empty() {
-                let mut out = self.open_token(tx, user, TokenKind::Mfa).await?;
-                out.methods = methods;
-                return Ok(out);
+                return Ok((TokenKind::Mfa, methods));
             }
             let policy = super::settings::parse_policy(state.policy.as_deref())?;
-            if self.must_enrol(&user, &policy) {
+            if self.must_enrol(user, &policy) {
                 let mut methods = vec!["totp"];
                 if user.email_verified && self.mail_route().await.is_ok() {
                     methods.push("email");
                 }
-                let mut out = self.open_token(tx, user, TokenKind::MfaEnrolment).await?;
-                out.methods = methods;
-                return Ok(out);
+                return Ok((TokenKind::MfaEnrolment, methods));
             }
         }
         let kind = if user.must_change_password {
@@ -308,7 +326,7 @@ impl Service {
         } else {
             TokenKind::Session
         };
-        self.open_token(tx, user, kind).await
+        Ok((kind, Vec::new()))
     }
 
     /// Opens a full session for `user` in `tx`.
@@ -327,6 +345,14 @@ impl Service {
         user: User,
         kind: TokenKind,
     ) -> CoreResult<LoginOutcome> {
+        let (outcome, hash) = self.new_token(user, kind);
+        tx.insert_token(&outcome.session, &hash).await?;
+        Ok(outcome)
+    }
+
+    /// A new token of `kind` for `user`, not stored yet: the outcome that names it, and the
+    /// hash of its secret to store it under.
+    fn new_token(&self, user: User, kind: TokenKind) -> (LoginOutcome, [u8; 32]) {
         let token = secret::generate();
         let at = now();
         let (lifetime, next) = match kind {
@@ -352,14 +378,15 @@ impl Service {
             last_used_at: at,
             impersonator: None,
         };
-        tx.insert_token(&session, &secret::hash(&token)).await?;
-        Ok(LoginOutcome {
+        let hash = secret::hash(&token);
+        let outcome = LoginOutcome {
             next,
             token,
             session,
             user,
             methods: Vec::new(),
-        })
+        };
+        (outcome, hash)
     }
 
     /// The actor behind a session or API token secret.

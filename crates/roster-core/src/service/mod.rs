@@ -210,7 +210,19 @@ async fn audit(
     target: Option<Id>,
     summary: serde_json::Value,
 ) -> CoreResult<()> {
-    let event = AuditEvent {
+    let event = audit_event(ctx, tenant, action, target, summary);
+    Ok(tx.insert_audit(&event).await?)
+}
+
+/// The audit event of `action` by the caller of `ctx`, not stored yet.
+fn audit_event(
+    ctx: &Ctx,
+    tenant: Id,
+    action: &str,
+    target: Option<Id>,
+    summary: serde_json::Value,
+) -> AuditEvent {
+    AuditEvent {
         id: new_id(),
         time: now(),
         tenant,
@@ -221,8 +233,7 @@ async fn audit(
         summary,
         request_id: ctx.request_id.clone(),
         address: ctx.address.clone(),
-    };
-    Ok(tx.insert_audit(&event).await?)
+    }
 }
 
 /// Refuses a change when the caller's `If-Match` version is stale.
