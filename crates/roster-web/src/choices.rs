@@ -71,6 +71,16 @@ pub async fn owners(s: &Service, ctx: &Ctx) -> CoreResult<Vec<Owner>> {
     Ok(owners)
 }
 
+/// Of `owners`, those under which the caller may create a `rtype` (`user`, `group`): seeing
+/// a tenant is not administering it.
+pub fn creatable(s: &Service, ctx: &Ctx, rtype: &str, owners: &[Owner]) -> Vec<Owner> {
+    owners
+        .iter()
+        .filter(|o| s.caller_may(ctx, rtype, "create", o.id))
+        .cloned()
+        .collect()
+}
+
 /// The label of an owner: the system root, one of `owners`, or a neutral mark for one out
 /// of the caller's sight.
 pub fn owner_label(owners: &[Owner], id: Id) -> String {

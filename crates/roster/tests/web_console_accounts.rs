@@ -724,3 +724,51 @@ async fn settings_show_outgoing_email_and_send_a_test() {
     b.close().await;
     s.assert_consistent();
 }
+
+/// The create panes offer as owners only the tenants and customers where the caller may
+/// create: a customer administrator who may also read the whole tenant (through its Users
+/// group) is offered their customer, not the tenant. Plain HTTP, no browser needed.
+#[tokio::test]
+async fn create_panes_offer_only_owners_the_caller_may_create_under() {
+    let s = Server::start();
+    let sys = s.admin().await;
+    let (tenant, tadmin) = s.tenant_with_admin(&sys, "Acme").await;
+    let customer = s
+        .create(
+            &tadmin,
+            "/api/v1/customers",
+            json!({"name": "North", "parent": tenant}),
+        )
+        .await;
+    let readers = s.predefined_group(&tadmin, &tenant, "users").await;
+    let cust_admins = s
+        .predefined_group(&tadmin, &customer, "administrators")
+        .await;
+    s.user(&tadmin, &customer, "cora", &[&readers, &cust_admins])
+        .await;
+    let cora = s.login("cora", PASSWORD).await;
+    // As htmx asks for a pane: the pane alone, without the list's owner filter.
+    let page = |path: &'static str| {
+        let req = s
+            .http
+            .get(format!("{}{path}", s.base))
+            .header("cookie", format!("roster_session={cora}"))
+            .header("hx-request", "true");
+        async move {
+            let res = req.send().await.expect("request");
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            res.text().await.expect("page")
+        }
+    };
+    for path in ["/users/new", "/groups/new"] {
+        let html = page(path).await;
+        assert!(
+            html.contains(&format!("<option value=\"{customer}\"")),
+            "{path} offers the customer cora administers"
+        );
+        assert!(
+            !html.contains(&format!("<option value=\"{tenant}\"")),
+            "{path} offers the tenant cora may only read"
+        );
+    }
+}

@@ -137,9 +137,7 @@ async fn full_page(
     let q = FormData::parse(raw.unwrap_or_default().as_bytes())
         .get("q")
         .unwrap_or_default();
-    let may_create = owners
-        .iter()
-        .any(|o| s.service.caller_may(&who.ctx, "group", "create", o.id));
+    let may_create = !choices::creatable(&s.service, &who.ctx, "group", &owners).is_empty();
     let body = render::text(&GroupsPage {
         q: &q,
         may_create,
@@ -218,9 +216,14 @@ struct CreatePane<'a> {
     errors: FormErrors,
 }
 
+/// The owners the create pane offers: those under which the caller may create a group.
+async fn creatable_owners(s: &WebState, who: &Signed) -> Vec<Owner> {
+    choices::creatable(&s.service, &who.ctx, "group", &owner_choices(s, who).await)
+}
+
 /// `GET /groups/new`: the create pane.
 pub async fn new_pane(State(s): State<WebState>, who: Signed, headers: HeaderMap) -> Response {
-    let owners = owner_choices(&s, &who).await;
+    let owners = creatable_owners(&s, &who).await;
     let v = NewGroup {
         owner: owners.first().map(|o| o.id),
         ..NewGroup::default()
@@ -274,7 +277,7 @@ pub async fn create(
             pane_response(&s, &who, &headers, StatusCode::OK, pane, true, Some(&url)).await
         }
         Err(errors) => {
-            let owners = owner_choices(&s, &who).await;
+            let owners = creatable_owners(&s, &who).await;
             let pane = render::text(&CreatePane {
                 csrf: &who.csrf,
                 v: &v,

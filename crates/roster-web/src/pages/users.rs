@@ -193,9 +193,7 @@ pub async fn full_page(
         params: &params,
         statuses: STATUSES,
         owners: &owners,
-        may_create: owners
-            .iter()
-            .any(|o| s.service.caller_may(&who.ctx, "user", "create", o.id)),
+        may_create: !choices::creatable(&s.service, &who.ctx, "user", &owners).is_empty(),
         rows,
         pane,
     });
@@ -353,7 +351,7 @@ async fn render_create(
     render::text(&CreatePane {
         csrf: &who.csrf,
         v,
-        owners,
+        owners: &choices::creatable(&s.service, &who.ctx, "user", owners),
         group_choices,
         errors,
     })
@@ -362,7 +360,11 @@ async fn render_create(
 /// `GET /users/new`: the create pane.
 pub async fn new_pane(State(s): State<WebState>, who: Signed, headers: HeaderMap) -> Response {
     let owners = owner_choices(&s, &who).await;
-    let v = NewUser::blank(owners.first().map(|o| o.id));
+    let v = NewUser::blank(
+        choices::creatable(&s.service, &who.ctx, "user", &owners)
+            .first()
+            .map(|o| o.id),
+    );
     let pane = render_create(&s, &who, &owners, &v, FormErrors::none()).await;
     pane_response(&s, &who, &headers, StatusCode::OK, pane, false, None).await
 }
