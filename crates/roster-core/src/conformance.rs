@@ -81,7 +81,7 @@ macro_rules! conformance_tests {
             settings_round_trip,
             email_factors_round_trip,
             sign_in_state_reads_factors_and_policy,
-            login_record_outside_a_transaction,
+            login_record_beside_a_writer,
             write_batch_is_all_or_nothing,
             bulk_load_writes_what_rows_would,
             bulk_load_keeps_the_rules,
@@ -4080,8 +4080,10 @@ pub async fn sign_in_state_reads_factors_and_policy(store: &dyn Store) {
     );
 }
 
-/// [`Store::login_record`] finds what [`StoreTx::login_record`] does, in any case.
-pub async fn login_record_outside_a_transaction(store: &dyn Store) {
+/// [`Store::login_record`] finds what [`StoreTx::login_record`] does, in any case, and does
+/// not wait for a write transaction that is open meanwhile (a sign-in must not queue behind
+/// writers to read an account).
+pub async fn login_record_beside_a_writer(store: &dyn Store) {
     let w = seed(store).await;
     let alice = user_of(&w.a, "Alice");
     let mut tx = write(store).await;
@@ -4089,11 +4091,16 @@ pub async fn login_record_outside_a_transaction(store: &dyn Store) {
         .await
         .unwrap();
     commit(tx).await;
+    let writer = write(store).await;
+    let found = tokio::time::timeout(Duration::from_secs(10), store.login_record("aLICE"))
+        .await
+        .expect("read beside an open write transaction");
     assert_eq!(
-        store.login_record("aLICE").await.unwrap(),
+        found.unwrap(),
         Some((alice, Some("$argon2id$stored".into())))
     );
     assert_eq!(store.login_record("nobody").await.unwrap(), None);
+    drop(writer);
 }
 
 /// [`Store::write_batch`] applies every write or, when one fails, none of them, and the store

@@ -106,7 +106,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies `writes` in order in one write transaction: all of them or none. The default
     /// opens a transaction and calls the matching [`StoreTx`] methods; a store may send the
-    /// whole batch to its database at once.
+    /// whole batch to its database at once. Like [`Store::write`], it waits for other write
+    /// transactions, so a caller must not hold one while it waits for a batch.
     async fn write_batch(&self, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
         let mut tx = self.write().await?;
         for write in writes {

@@ -29,6 +29,7 @@ mod verify;
 use crate::error::{db_err, migrate_err};
 use crate::tx::PgTx;
 use async_trait::async_trait;
+use roster_core::model::User;
 use roster_core::store::{AccessWatch, BulkLoad, Store, StoreError, StoreResult, StoreTx};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -141,5 +142,11 @@ impl Store for PgStore {
     async fn bulk_load(&self) -> StoreResult<Box<dyn BulkLoad>> {
         let tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         Ok(Box::new(bulk::PgBulkLoad::begin(tx).await?))
+    }
+
+    /// A plain statement on a pooled connection: no `BEGIN` and `ROLLBACK` around it.
+    async fn login_record(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        users::login_record(&mut conn, login).await
     }
 }

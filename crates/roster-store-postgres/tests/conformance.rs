@@ -74,7 +74,7 @@ conformance!(
     settings_round_trip,
     email_factors_round_trip,
     sign_in_state_reads_factors_and_policy,
-    login_record_outside_a_transaction,
+    login_record_beside_a_writer,
     write_batch_is_all_or_nothing,
     bulk_load_writes_what_rows_would,
     bulk_load_keeps_the_rules,

@@ -8,15 +8,46 @@
 //! The transaction is opened in the SQL text, where sqlx does not see it, so two things that
 //! sqlx's own transactions take care of are done here instead:
 //! - when a statement fails, the rest are not run, and `ROLLBACK` is sent before the
-//!   connection goes back to the pool (SQLite may have rolled back already; the "no
-//!   transaction" answer is then ignored);
+//!   connection goes back to the pool; if the `ROLLBACK` fails too, the connection is closed
+//!   instead (the pool opens a new one);
 //! - the batch runs in a task of its own, so that a caller that stops waiting (a client gone
-//!   mid-request) cannot return the connection to the pool with the transaction open.
+//!   mid-request) cannot return the connection to the pool with the transaction open, and a
+//!   panic in the task closes the connection rather than returning it.
 
 use crate::error::{db_err, other};
 use crate::{audit, throttle, tokens};
 use roster_core::store::{BatchWrite, StoreResult};
+use sqlx::pool::PoolConnection;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use tracing::Instrument;
+
+/// The writer connection while a batch may have its transaction open: dropped before
+/// [`Open::release`] (by a panic), it closes the connection instead of returning it.
+struct Open(Option<PoolConnection<Sqlite>>);
+
+impl Open {
+    /// The connection, for the batch's statements.
+    fn conn(&mut self) -> &mut PoolConnection<Sqlite> {
+        self.0.as_mut().expect("held until released")
+    }
+
+    /// Returns the connection to the pool (`clean`: out of any transaction), or closes it.
+    fn release(mut self, clean: bool) {
+        if let Some(mut conn) = self.0.take() {
+            if !clean {
+                conn.close_on_drop();
+            }
+        }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.as_mut() {
+            conn.close_on_drop();
+        }
+    }
+}
 
 /// Applies `writes` in one write transaction on the `writer` pool's connection.
 pub(crate) async fn write(writer: &SqlitePool, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
@@ -36,15 +67,24 @@ pub(crate) async fn write(writer: &SqlitePool, writes: &[BatchWrite<'_>]) -> Sto
     }
     q.push("COMMIT");
     let writer = writer.clone();
-    tokio::spawn(async move {
-        let mut conn = writer.acquire().await.map_err(db_err)?;
-        let result = q.build().execute(&mut *conn).await;
-        if result.is_err() {
-            // Whatever ROLLBACK answers, the connection is out of any transaction after it.
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        }
+    let task = async move {
+        let mut open = Open(Some(writer.acquire().await.map_err(db_err)?));
+        let result = q.build().execute(&mut **open.conn()).await;
+        let clean = match result {
+            Ok(_) => true,
+            // SQLite answers "no transaction is active" when it rolled back by itself (or
+            // `BEGIN` failed); either way nothing is left open. Anything else: close.
+            Err(_) => match sqlx::query("ROLLBACK").execute(&mut **open.conn()).await {
+                Ok(_) => true,
+                Err(e) => e.to_string().contains("no transaction is active"),
+            },
+        };
+        open.release(clean);
         result.map(drop).map_err(db_err)
-    })
-    .await
-    .map_err(|e| other(format!("write batch stopped: {e}")))?
+    };
+    match tokio::spawn(task.instrument(tracing::Span::current())).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(other(format!("write batch stopped: {e}"))),
+    }
 }
