@@ -7,7 +7,7 @@ use roster_core::model::{User, UserQuery};
 use roster_core::page::PageReq;
 use roster_core::store::{StoreResult, TenantScope};
 use roster_core::Id;
-use sqlx::{PgConnection, QueryBuilder, Row};
+use sqlx::{PgConnection, QueryBuilder};
 
 /// Rows per multi-row `INSERT` (20 parameters each, well under PostgreSQL's 65,535).
 const USERS_PER_STATEMENT: usize = 1000;
@@ -143,13 +143,7 @@ pub(crate) async fn login_record(
     .fetch_optional(conn)
     .await
     .map_err(db_err)?;
-    match row {
-        Some(row) => Ok(Some((
-            rows::user(&row)?,
-            row.try_get("password_hash").map_err(db_err)?,
-        ))),
-        None => Ok(None),
-    }
+    row.as_ref().map(rows::user_with_hash).transpose()
 }
 
 /// With a group filter the query is driven from the group's memberships (a join, which the
@@ -246,11 +240,5 @@ pub(crate) async fn list_with_hashes(
     filters::after(&mut q, "u.id", page, false);
     filters::order_limit(&mut q, "u.id", page, false);
     let found = q.build().fetch_all(conn).await.map_err(db_err)?;
-    found
-        .iter()
-        .map(|row| {
-            let hash: Option<String> = row.try_get("password_hash").map_err(db_err)?;
-            Ok((rows::user(row)?, hash))
-        })
-        .collect()
+    found.iter().map(rows::user_with_hash).collect()
 }

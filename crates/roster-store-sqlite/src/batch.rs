@@ -31,12 +31,11 @@ impl Open {
         self.0.as_mut().expect("held until released")
     }
 
-    /// Returns the connection to the pool (`clean`: out of any transaction), or closes it.
+    /// Returns the connection to the pool when `clean` (out of any transaction); otherwise
+    /// dropping the guard closes it.
     fn release(mut self, clean: bool) {
-        if let Some(mut conn) = self.0.take() {
-            if !clean {
-                conn.close_on_drop();
-            }
+        if clean {
+            self.0.take();
         }
     }
 }

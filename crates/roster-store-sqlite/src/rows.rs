@@ -133,6 +133,11 @@ pub(crate) const USER_COLUMNS: &str = "u.id, u.tenant_id, u.owner_id, u.login, u
      u.email_verified, u.first_name, u.last_name, u.phone, u.kind, u.status, \
      u.must_change_password, u.version, u.created_at, u.updated_at";
 
+/// A user and their password hash from a row of [`USER_COLUMNS`] and `u.password_hash`.
+pub(crate) fn user_with_hash(row: &SqliteRow) -> StoreResult<(User, Option<String>)> {
+    Ok((user(row)?, row.try_get("password_hash").map_err(db_err)?))
+}
+
 /// A user from a row of [`USER_COLUMNS`].
 pub(crate) fn user(row: &SqliteRow) -> StoreResult<User> {
     Ok(User {

@@ -140,13 +140,7 @@ pub(crate) async fn login_record(
     .fetch_optional(conn)
     .await
     .map_err(db_err)?;
-    match row {
-        Some(row) => Ok(Some((
-            rows::user(&row)?,
-            row.try_get("password_hash").map_err(db_err)?,
-        ))),
-        None => Ok(None),
-    }
+    row.as_ref().map(rows::user_with_hash).transpose()
 }
 
 /// The columns a search prefix is matched against.
@@ -313,11 +307,5 @@ pub(crate) async fn list_with_hashes(
     filters::after(&mut q, "u.id", page, false);
     filters::order_limit(&mut q, "u.id", page, false);
     let found = q.build().fetch_all(conn).await.map_err(db_err)?;
-    found
-        .iter()
-        .map(|row| {
-            let hash: Option<String> = row.try_get("password_hash").map_err(db_err)?;
-            Ok((rows::user(row)?, hash))
-        })
-        .collect()
+    found.iter().map(rows::user_with_hash).collect()
 }

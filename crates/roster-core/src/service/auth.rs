@@ -238,9 +238,7 @@ impl Service {
                 return Err(invalid_credentials());
             }
         };
-        let (kind, methods) = self.next_step(&user, Some(&state)).await?;
-        let (mut outcome, token_hash) = self.new_token(user, kind);
-        outcome.methods = methods;
+        let (outcome, token_hash) = self.sign_in_token(user, Some(&state)).await?;
         let mut as_user = ctx.clone();
         as_user.actor.user = Some(outcome.user.id);
         let summary = match outcome.next {
@@ -293,10 +291,22 @@ impl Service {
         user: User,
         state: Option<&SignInState>,
     ) -> CoreResult<LoginOutcome> {
+        let (outcome, hash) = self.sign_in_token(user, state).await?;
+        tx.insert_token(&outcome.session, &hash).await?;
+        Ok(outcome)
+    }
+
+    /// The token a right password opens (see [`Service::next_step`]), not stored yet, with
+    /// the hash of its secret to store it under.
+    async fn sign_in_token(
+        &self,
+        user: User,
+        state: Option<&SignInState>,
+    ) -> CoreResult<(LoginOutcome, [u8; 32])> {
         let (kind, methods) = self.next_step(&user, state).await?;
-        let mut out = self.open_token(tx, user, kind).await?;
-        out.methods = methods;
-        Ok(out)
+        let (mut outcome, hash) = self.new_token(user, kind);
+        outcome.methods = methods;
+        Ok((outcome, hash))
     }
 
     /// What a right password leads to, given the user's second factors and policy (`None`:
