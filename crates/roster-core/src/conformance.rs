@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
             sign_in_state_reads_factors_and_policy,
             login_record_beside_a_writer,
             write_batch_is_all_or_nothing,
+            sign_in_tokens_need_an_active_user,
             bulk_load_writes_what_rows_would,
             bulk_load_keeps_the_rules,
         );
@@ -4103,6 +4104,71 @@ pub async fn login_record_beside_a_writer(store: &dyn Store) {
     drop(writer);
 }
 
+/// A sign-in token is stored only for a user who exists and is active, in a transaction and
+/// in a batch (where the refusal keeps none of the batch); other tokens (an activation link
+/// of a pending user) are stored as before.
+pub async fn sign_in_tokens_need_an_active_user(store: &dyn Store) {
+    let w = seed(store).await;
+    let active = user_of(&w.a, "still-here");
+    let mut disabled = user_of(&w.a, "disabled-meanwhile");
+    let mut pending = user_of(&w.a, "not-yet-active");
+    pending.status = UserStatus::Pending;
+    add_users(store, &[&active, &disabled, &pending]).await;
+    let mut tx = write(store).await;
+    disabled.status = UserStatus::Disabled;
+    tx.update_user(&disabled).await.unwrap();
+    commit(tx).await;
+    let gone = user_of(&w.a, "deleted-meanwhile");
+
+    let mut tx = write(store).await;
+    tx.insert_sign_in_token(&token_of(&active, TokenKind::Session), b"h-active")
+        .await
+        .unwrap();
+    tx.insert_token(&token_of(&pending, TokenKind::Activation), b"h-link")
+        .await
+        .unwrap();
+    commit(tx).await;
+    for (i, user) in [&disabled, &pending, &gone].into_iter().enumerate() {
+        let hash = format!("h-refused-{i}");
+        let mut tx = write(store).await;
+        match tx
+            .insert_sign_in_token(&token_of(user, TokenKind::Session), hash.as_bytes())
+            .await
+        {
+            Err(StoreError::UserNotActive) => {}
+            other => panic!("{}: a sign-in token must be refused: {other:?}", user.login),
+        }
+        drop(tx);
+        let audited = event(w.a.id, "auth.login", now());
+        match store
+            .write_batch(&[
+                BatchWrite::Audit(&audited),
+                BatchWrite::InsertSignInToken {
+                    token: &token_of(user, TokenKind::Session),
+                    hash: hash.as_bytes(),
+                },
+            ])
+            .await
+        {
+            Err(StoreError::UserNotActive) => {}
+            other => panic!("{}: a batch must be refused: {other:?}", user.login),
+        }
+        let mut tx = read(store).await;
+        assert_eq!(tx.get_token_by_hash(hash.as_bytes()).await.unwrap(), None);
+        let events = tx
+            .list_audit(TenantScope::All, &AuditQuery::default(), first(100))
+            .await
+            .unwrap();
+        assert!(
+            events.iter().all(|e| e.id != audited.id),
+            "the refused batch's audit event is not kept"
+        );
+    }
+    let mut tx = read(store).await;
+    assert!(tx.get_token_by_hash(b"h-active").await.unwrap().is_some());
+    assert!(tx.get_token_by_hash(b"h-link").await.unwrap().is_some());
+}
+
 /// [`Store::write_batch`] applies every write or, when one fails, none of them, and the store
 /// goes on working afterwards.
 pub async fn write_batch_is_all_or_nothing(store: &dyn Store) {
@@ -4129,7 +4195,7 @@ pub async fn write_batch_is_all_or_nothing(store: &dyn Store) {
                 at,
                 window_start,
             },
-            BatchWrite::InsertToken {
+            BatchWrite::InsertSignInToken {
                 token: &session,
                 hash: b"h-batched",
             },
@@ -4174,7 +4240,7 @@ pub async fn write_batch_is_all_or_nothing(store: &dyn Store) {
                 window_start,
             },
             BatchWrite::Audit(&refused),
-            BatchWrite::InsertToken {
+            BatchWrite::InsertSignInToken {
                 token: &token_of(&u, TokenKind::Session),
                 hash: b"h-batched",
             },

@@ -108,6 +108,10 @@ impl From<crate::store::StoreError> for CoreError {
                 "already_exists",
                 format!("an object with the same {what} already exists"),
             ),
+            StoreError::UserNotActive => CoreError::Unauthenticated {
+                code: "unauthenticated",
+                message: "the account is disabled or gone".into(),
+            },
             StoreError::Other(m) => CoreError::Internal(m),
         }
     }

@@ -26,6 +26,10 @@ pub enum StoreError {
     /// database): the whole transaction may be run again and then succeed.
     #[error("transient conflict: {0}")]
     Retry(String),
+    /// A sign-in token was for a user who is gone or no longer active (see
+    /// [`StoreTx::insert_sign_in_token`]).
+    #[error("the user is gone or no longer active")]
+    UserNotActive,
     /// Anything else.
     #[error("store error: {0}")]
     Other(String),
@@ -120,7 +124,9 @@ pub trait Store: Send + Sync + 'static {
                 } => {
                     tx.count_login_attempt(key, at, window_start).await?;
                 }
-                BatchWrite::InsertToken { token, hash } => tx.insert_token(token, hash).await?,
+                BatchWrite::InsertSignInToken { token, hash } => {
+                    tx.insert_sign_in_token(token, hash).await?
+                }
                 BatchWrite::Audit(event) => tx.insert_audit(event).await?,
             }
         }
@@ -142,8 +148,9 @@ pub enum BatchWrite<'a> {
         /// Where the current window of attempts starts.
         window_start: Timestamp,
     },
-    /// [`StoreTx::insert_token`].
-    InsertToken {
+    /// [`StoreTx::insert_sign_in_token`]: when the user is gone or no longer active, the
+    /// whole batch fails with [`StoreError::UserNotActive`].
+    InsertSignInToken {
         /// The token.
         token: &'a TokenRecord,
         /// The hash of its secret.
@@ -288,6 +295,11 @@ pub trait StoreTx: Send {
     // --- tokens ---
     /// Stores a token under the hash of its secret.
     async fn insert_token(&mut self, token: &TokenRecord, hash: &[u8]) -> StoreResult<()>;
+    /// Stores a token that a sign-in opens, only while its user exists and is active:
+    /// otherwise stores nothing and fails with [`StoreError::UserNotActive`]. A disable or
+    /// delete racing it on another connection comes wholly before (and this fails) or
+    /// wholly after (and ends the token with the user's others).
+    async fn insert_sign_in_token(&mut self, token: &TokenRecord, hash: &[u8]) -> StoreResult<()>;
     /// The token whose secret hashes to `hash`.
     async fn get_token_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<TokenRecord>>;
     /// Records a use of a token.

@@ -15,10 +15,12 @@ const UNAVAILABLE_CLASSES: [&str; 1] = ["08"];
 /// serialization failure and deadlock. The service layer runs the whole transaction again.
 const CONFLICT_CODES: [&str; 2] = ["40001", "40P01"];
 
-/// Translates a database error: broken uniqueness rules name what was duplicated, transaction
-/// conflicts are `Retry`, connection trouble is `Unavailable`, everything else is `Other`.
+/// Translates a database error: a sign-in token for a user who is not active is
+/// `UserNotActive`, broken uniqueness rules name what was duplicated, transaction conflicts
+/// are `Retry`, connection trouble is `Unavailable`, everything else is `Other`.
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
+        sqlx::Error::Database(d) if is_inactive_user(d.as_ref()) => StoreError::UserNotActive,
         sqlx::Error::Database(d) if d.kind() == ErrorKind::UniqueViolation => {
             StoreError::Unique(duplicated(d.constraint()))
         }
@@ -38,6 +40,14 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Other(e.to_string()),
     }
+}
+
+/// Whether the error is a sign-in token's insert finding its user gone or not active: the
+/// only insert that can give `tokens.user_id` a NULL (see `tokens::insert`).
+fn is_inactive_user(d: &dyn DatabaseError) -> bool {
+    d.kind() == ErrorKind::NotNullViolation
+        && d.table() == Some("tokens")
+        && d.message().contains("\"user_id\"")
 }
 
 /// Translates a migration failure.

@@ -9,15 +9,26 @@ use roster_core::store::StoreResult;
 use roster_core::{Id, Timestamp};
 use sqlx::{PgConnection, QueryBuilder, Row};
 
+/// Stores a token; with `active_user`, only while its user exists and is active (see
+/// [`roster_core::store::StoreTx::insert_sign_in_token`]): the user's id is then read from
+/// the user's row, locked `FOR SHARE` so that a disable or delete in flight finishes first,
+/// and is NULL when the user is not active, which `tokens.user_id NOT NULL` refuses (see
+/// [`crate::error::db_err`]).
 pub(crate) async fn insert(
     conn: &mut PgConnection,
     token: &TokenRecord,
     hash: &[u8],
+    active_user: bool,
 ) -> StoreResult<()> {
-    sqlx::query(
+    let user = if active_user {
+        "(SELECT id FROM users WHERE id = $3 AND status = 'active' FOR SHARE)"
+    } else {
+        "$3"
+    };
+    sqlx::query(&format!(
         "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
-         last_used_at, impersonator_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
+         last_used_at, impersonator_id) VALUES ($1, $2, {user}, $4, $5, $6, $7, $8, $9, $10)"
+    ))
     .bind(token.id)
     .bind(hash)
     .bind(token.user)

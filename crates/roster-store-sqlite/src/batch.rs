@@ -59,7 +59,9 @@ pub(crate) async fn write(writer: &SqlitePool, writes: &[BatchWrite<'_>]) -> Sto
                 at,
                 window_start,
             } => throttle::push_count(&mut q, key, at, window_start),
-            BatchWrite::InsertToken { token, hash } => tokens::push_insert(&mut q, token, hash),
+            BatchWrite::InsertSignInToken { token, hash } => {
+                tokens::push_insert(&mut q, token, hash, true)
+            }
             BatchWrite::Audit(event) => audit::push_insert(&mut q, std::slice::from_ref(event))?,
         }
         q.push("; ");

@@ -12,10 +12,12 @@ const RETRY_CODES: [i64; 2] = [5, 6];
 /// IOERR, FULL, CANTOPEN.
 const UNAVAILABLE_CODES: [i64; 3] = [10, 13, 14];
 
-/// Translates a database error: broken uniqueness rules name what was duplicated, a busy or
-/// locked database is `Retry`, connection trouble is `Unavailable`, everything else is `Other`.
+/// Translates a database error: a sign-in token for a user who is not active is
+/// `UserNotActive`, broken uniqueness rules name what was duplicated, a busy or locked
+/// database is `Retry`, connection trouble is `Unavailable`, everything else is `Other`.
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
+        sqlx::Error::Database(d) if is_inactive_user(d.as_ref()) => StoreError::UserNotActive,
         sqlx::Error::Database(d) if d.kind() == ErrorKind::UniqueViolation => {
             StoreError::Unique(duplicated(d.message()))
         }
@@ -31,6 +33,12 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Other(e.to_string()),
     }
+}
+
+/// Whether the error is a sign-in token's insert finding its user gone or not active: the
+/// only insert that can give `tokens.user_id` a NULL (see `tokens::push_insert`).
+fn is_inactive_user(d: &dyn DatabaseError) -> bool {
+    d.kind() == ErrorKind::NotNullViolation && d.message().ends_with("tokens.user_id")
 }
 
 /// Translates a migration failure.

@@ -9,35 +9,50 @@ use roster_core::store::StoreResult;
 use roster_core::{Id, Timestamp};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+/// Stores a token; with `active_user`, only while its user exists and is active (see
+/// [`roster_core::store::StoreTx::insert_sign_in_token`]).
 pub(crate) async fn insert(
     conn: &mut SqliteConnection,
     token: &TokenRecord,
     hash: &[u8],
+    active_user: bool,
 ) -> StoreResult<()> {
     let mut q = QueryBuilder::new("");
-    push_insert(&mut q, token, hash);
+    push_insert(&mut q, token, hash, active_user);
     q.build().execute(conn).await.map_err(db_err)?;
     Ok(())
 }
 
-/// Pushes the statement of [`insert`].
-pub(crate) fn push_insert(q: &mut QueryBuilder<'_, Sqlite>, token: &TokenRecord, hash: &[u8]) {
+/// Pushes the statement of [`insert`]. With `active_user` the user's id is read from the
+/// user's row when it is active, and is NULL otherwise, which `tokens.user_id NOT NULL`
+/// refuses (see [`crate::error::db_err`]): a failure, so it stops a batch as well.
+pub(crate) fn push_insert(
+    q: &mut QueryBuilder<'_, Sqlite>,
+    token: &TokenRecord,
+    hash: &[u8],
+    active_user: bool,
+) {
     q.push(
         "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
-         last_used_at, impersonator_id) ",
+         last_used_at, impersonator_id) VALUES (",
     );
-    q.push_values([token], |mut b, token| {
-        b.push_bind(blob(token.id))
-            .push_bind(hash.to_vec())
-            .push_bind(blob(token.user))
-            .push_bind(blob(token.tenant))
-            .push_bind(token.kind.as_str())
-            .push_bind(token.name.clone())
-            .push_bind(micros(token.created_at))
-            .push_bind(micros(token.expires_at))
-            .push_bind(micros(token.last_used_at))
-            .push_bind(opt_blob(token.impersonator));
-    });
+    let mut b = q.separated(", ");
+    b.push_bind(blob(token.id)).push_bind(hash.to_vec());
+    if active_user {
+        b.push("(SELECT id FROM users WHERE id = ");
+        b.push_bind_unseparated(blob(token.user));
+        b.push_unseparated(" AND status = 'active')");
+    } else {
+        b.push_bind(blob(token.user));
+    }
+    b.push_bind(blob(token.tenant))
+        .push_bind(token.kind.as_str())
+        .push_bind(token.name.clone())
+        .push_bind(micros(token.created_at))
+        .push_bind(micros(token.expires_at))
+        .push_bind(micros(token.last_used_at))
+        .push_bind(opt_blob(token.impersonator));
+    q.push(")");
 }
 
 pub(crate) async fn get_by_hash(

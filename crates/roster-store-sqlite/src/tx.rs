@@ -138,7 +138,10 @@ impl StoreTx for SqliteTx {
     }
 
     async fn insert_token(&mut self, token: &TokenRecord, hash: &[u8]) -> StoreResult<()> {
-        tokens::insert(&mut self.tx, token, hash).await
+        tokens::insert(&mut self.tx, token, hash, false).await
+    }
+    async fn insert_sign_in_token(&mut self, token: &TokenRecord, hash: &[u8]) -> StoreResult<()> {
+        tokens::insert(&mut self.tx, token, hash, true).await
     }
     async fn get_token_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<TokenRecord>> {
         tokens::get_by_hash(&mut self.tx, hash).await

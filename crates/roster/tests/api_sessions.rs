@@ -64,6 +64,68 @@ async fn people_see_and_end_their_own_sessions() {
     );
 }
 
+/// Logins whose hash was still running when the account was disabled open nothing: the
+/// disable ends the sessions opened before it, the logins that finish after it are refused,
+/// and enabling the account again afterwards brings none of them back.
+#[tokio::test]
+async fn logins_racing_a_disable_open_nothing() {
+    let s = std::sync::Arc::new(Server::start());
+    let sys = s.admin().await;
+    let (tenant, tadmin) = s.tenant_with_admin(&sys, "Acme").await;
+    let ivy = s.user(&tadmin, &tenant, "ivy", &[]).await;
+
+    // Five at once (the account's limit), on fewer hashing threads than that: the last ones
+    // are still hashing when the first has answered.
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let s = s.clone();
+        logins.spawn(async move {
+            s.call(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(serde_json::json!({"login": "ivy", "password": PASSWORD})),
+            )
+            .await
+        });
+    }
+    let mut answers = vec![logins.join_next().await.unwrap().unwrap()];
+    let enable = |enabled: bool| {
+        let s = s.clone();
+        let (ivy, tadmin) = (ivy.clone(), tadmin.clone());
+        async move {
+            let body = serde_json::json!({"enabled": enabled});
+            let r = s
+                .patch(&format!("/api/v1/users/{ivy}"), &tadmin, body)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+    };
+    enable(false).await;
+    while let Some(answer) = logins.join_next().await {
+        answers.push(answer.unwrap());
+    }
+    enable(true).await;
+
+    assert_eq!(answers[0].status, StatusCode::OK, "{}", answers[0].body);
+    let refused = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::UNAUTHORIZED)
+        .inspect(|a| assert_eq!(a.code(), "invalid_credentials"))
+        .count();
+    assert!(refused >= 1, "the logins still hashing were refused");
+    for answer in answers.iter().filter(|a| a.status == StatusCode::OK) {
+        let token = answer.body["token"].as_str().unwrap();
+        assert_eq!(
+            s.get("/api/v1/me", token).await.status,
+            StatusCode::UNAUTHORIZED,
+            "a session opened before the disable stays ended"
+        );
+    }
+    // The account itself works again.
+    s.login("ivy", PASSWORD).await;
+}
+
 #[tokio::test]
 async fn administrators_end_a_users_sessions() {
     let s = Server::start();

@@ -10,7 +10,7 @@ use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
 use crate::model::{
     AccessChange, AccessKind, SignInState, TokenKind, TokenRecord, User, UserKind, UserStatus,
 };
-use crate::store::{BatchWrite, StoreTx, TenantScope};
+use crate::store::{BatchWrite, StoreError, StoreTx, TenantScope};
 use crate::{secret, validate};
 use chrono::Duration;
 use serde_json::json;
@@ -207,7 +207,6 @@ impl Service {
         let (user, state) = match (user, state) {
             (Some(u), Some(state)) if ok && u.status == UserStatus::Active => (u, state),
             (other, _) => {
-                let tenant = other.as_ref().map_or(SYSTEM_NODE_ID, |u| u.tenant);
                 let reason = match &other {
                     _ if throttled => "throttled",
                     None => "unknown login",
@@ -215,27 +214,9 @@ impl Service {
                     Some(u) if u.status == UserStatus::Disabled => "user disabled",
                     Some(_) => "user pending activation",
                 };
-                let event = audit_event(
-                    ctx,
-                    tenant,
-                    "auth.login_failed",
-                    other.map(|u| u.id),
-                    json!({"reason": reason}),
-                );
-                let at = now();
-                let address = ctx.address.as_deref().map(address_key);
-                let mut writes = Vec::with_capacity(2);
-                if let Some(key) = &address {
-                    writes.push(BatchWrite::CountLoginAttempt {
-                        key,
-                        at,
-                        window_start: at - Duration::minutes(THROTTLE_WINDOW_MINUTES),
-                    });
-                }
-                writes.push(BatchWrite::Audit(&event));
-                self.store.write_batch(&writes).await?;
-                failure_delay(attempts).await;
-                return Err(invalid_credentials());
+                return Err(self
+                    .refuse_login(ctx, other.as_ref(), reason, attempts)
+                    .await);
             }
         };
         let (outcome, token_hash) = self.sign_in_token(user, Some(&state)).await?;
@@ -252,17 +233,65 @@ impl Service {
             Some(outcome.user.id),
             summary,
         );
-        self.store
+        let opened = self
+            .store
             .write_batch(&[
                 BatchWrite::ClearLoginAttempts(&account_key),
-                BatchWrite::InsertToken {
+                BatchWrite::InsertSignInToken {
                     token: &outcome.session,
                     hash: &token_hash,
                 },
                 BatchWrite::Audit(&event),
             ])
-            .await?;
-        Ok(outcome)
+            .await;
+        match opened {
+            Ok(()) => Ok(outcome),
+            // Disabled or deleted while the hash ran: a failed login, as it would be now.
+            Err(StoreError::UserNotActive) => Err(self
+                .refuse_login(
+                    ctx,
+                    Some(&outcome.user),
+                    "user disabled or deleted",
+                    attempts,
+                )
+                .await),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Audits a refused login (and counts it against the client's address), waits as long
+    /// as the account's `attempts` ask, and answers the one error every refusal gets.
+    async fn refuse_login(
+        &self,
+        ctx: &Ctx,
+        user: Option<&User>,
+        reason: &str,
+        attempts: i64,
+    ) -> CoreError {
+        let tenant = user.map_or(SYSTEM_NODE_ID, |u| u.tenant);
+        let event = audit_event(
+            ctx,
+            tenant,
+            "auth.login_failed",
+            user.map(|u| u.id),
+            json!({"reason": reason}),
+        );
+        let at = now();
+        let address = ctx.address.as_deref().map(address_key);
+        let mut writes = Vec::with_capacity(2);
+        if let Some(key) = &address {
+            writes.push(BatchWrite::CountLoginAttempt {
+                key,
+                at,
+                window_start: at - Duration::minutes(THROTTLE_WINDOW_MINUTES),
+            });
+        }
+        writes.push(BatchWrite::Audit(&event));
+        if let Err(e) = self.store.write_batch(&writes).await {
+            return e.into();
+        }
+        failure_delay(attempts).await;
+        invalid_credentials()
     }
 
     /// What a right password opens: the second-factor step (when `ask_factor` and the user
@@ -292,7 +321,7 @@ impl Service {
         state: Option<&SignInState>,
     ) -> CoreResult<LoginOutcome> {
         let (outcome, hash) = self.sign_in_token(user, state).await?;
-        tx.insert_token(&outcome.session, &hash).await?;
+        tx.insert_sign_in_token(&outcome.session, &hash).await?;
         Ok(outcome)
     }
 

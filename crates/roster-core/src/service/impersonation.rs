@@ -97,7 +97,8 @@ impl Service {
             last_used_at: at,
             impersonator: Some(admin),
         };
-        tx.insert_token(&record, &secret::hash(&token)).await?;
+        tx.insert_sign_in_token(&record, &secret::hash(&token))
+            .await?;
         audit(
             tx.as_mut(),
             ctx,
