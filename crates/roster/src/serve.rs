@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::mail::{settings_from_url, SmtpTransport};
 use crate::store_open;
 use anyhow::{Context, Result};
+use axum::serve::ListenerExt;
 use roster_api::{app, AppState};
 use roster_core::password::PasswordHasher;
 use roster_core::service::DEMO_PASSWORD;
@@ -96,6 +97,14 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
     // The web console at `/` beside the API at `/api`; both call the same service.
     let routes = roster_web::router(web).merge(app(state));
     tracing::info!("listening on {addr}");
+    // Answers go out as soon as they are written, not held back by Nagle's algorithm until
+    // the client acknowledges the previous segment (a page's last partial segment could wait
+    // for a delayed acknowledgement on a real network).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("could not set TCP_NODELAY on a connection: {e}");
+        }
+    });
     axum::serve(
         listener,
         routes.into_make_service_with_connect_info::<SocketAddr>(),
