@@ -4286,6 +4286,25 @@ pub async fn write_batch_is_all_or_nothing(store: &dyn Store) {
         .await
         .unwrap();
     assert!(audited(events).contains(&later_event.id));
+    drop(tx);
+
+    // Writes on one row apply in the order given.
+    let count = BatchWrite::CountLoginAttempt {
+        key: "address:192.0.2.9",
+        at,
+        window_start,
+    };
+    let clear = BatchWrite::ClearLoginAttempts("address:192.0.2.9");
+    for (writes, left) in [([count, count, clear], 0), ([clear, count, count], 2)] {
+        store.write_batch(&writes).await.unwrap();
+        let mut tx = read(store).await;
+        assert_eq!(
+            tx.login_attempts("address:192.0.2.9", window_start)
+                .await
+                .unwrap(),
+            left
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -109,29 +109,35 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// Applies `writes` in order in one write transaction: all of them or none. The default
-    /// opens a transaction and calls the matching [`StoreTx`] methods; a store may send the
-    /// whole batch to its database at once. Like [`Store::write`], it waits for other write
+    /// opens a transaction and calls the matching [`StoreTx`] methods ([`apply_batch`]); a
+    /// store may send the whole batch to its database at once, and apply at once writes
+    /// that touch different rows. Like [`Store::write`], it waits for other write
     /// transactions, so a caller must not hold one while it waits for a batch.
     async fn write_batch(&self, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        for write in writes {
-            match *write {
-                BatchWrite::ClearLoginAttempts(key) => tx.clear_login_attempts(key).await?,
-                BatchWrite::CountLoginAttempt {
-                    key,
-                    at,
-                    window_start,
-                } => {
-                    tx.count_login_attempt(key, at, window_start).await?;
-                }
-                BatchWrite::InsertSignInToken { token, hash } => {
-                    tx.insert_sign_in_token(token, hash).await?
-                }
-                BatchWrite::Audit(event) => tx.insert_audit(event).await?,
-            }
-        }
-        tx.commit().await
+        apply_batch(self.write().await?, writes).await
     }
+}
+
+/// Applies `writes` in order in `tx` and commits it: [`Store::write_batch`]'s default, for a
+/// store whose own way does not suit every batch.
+pub async fn apply_batch(mut tx: Box<dyn StoreTx>, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
+    for write in writes {
+        match *write {
+            BatchWrite::ClearLoginAttempts(key) => tx.clear_login_attempts(key).await?,
+            BatchWrite::CountLoginAttempt {
+                key,
+                at,
+                window_start,
+            } => {
+                tx.count_login_attempt(key, at, window_start).await?;
+            }
+            BatchWrite::InsertSignInToken { token, hash } => {
+                tx.insert_sign_in_token(token, hash).await?
+            }
+            BatchWrite::Audit(event) => tx.insert_audit(event).await?,
+        }
+    }
+    tx.commit().await
 }
 
 /// One write of a [`Store::write_batch`]: a [`StoreTx`] write whose answer is not needed.

@@ -6,7 +6,7 @@ use crate::rows::{self, micros, AUDIT_COLUMNS};
 use roster_core::model::{AuditEvent, AuditQuery};
 use roster_core::page::PageReq;
 use roster_core::store::{StoreResult, TenantScope};
-use sqlx::{PgConnection, QueryBuilder};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 /// Rows per multi-row `INSERT` (10 parameters each, well under PostgreSQL's 65,535).
 const EVENTS_PER_STATEMENT: usize = 1000;
@@ -18,29 +18,39 @@ pub(crate) async fn insert(conn: &mut PgConnection, event: &AuditEvent) -> Store
 /// Appends events with multi-row statements.
 pub(crate) async fn insert_many(conn: &mut PgConnection, events: &[AuditEvent]) -> StoreResult<()> {
     for chunk in events.chunks(EVENTS_PER_STATEMENT) {
-        let summaries = chunk
-            .iter()
-            .map(|e| serde_json::to_string(&e.summary))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| other(format!("cannot encode audit summary: {e}")))?;
-        let mut q = QueryBuilder::new(
-            "INSERT INTO audit_events (id, time, tenant_id, actor_id, impersonator_id, action, \
-             target_id, summary, request_id, address) ",
-        );
-        q.push_values(chunk.iter().zip(summaries), |mut b, (event, summary)| {
-            b.push_bind(event.id)
-                .push_bind(micros(event.time))
-                .push_bind(event.tenant)
-                .push_bind(event.actor)
-                .push_bind(event.impersonator)
-                .push_bind(event.action.clone())
-                .push_bind(event.target)
-                .push_bind(summary)
-                .push_bind(event.request_id.clone())
-                .push_bind(event.address.clone());
-        });
+        let mut q = QueryBuilder::new("");
+        push_insert(&mut q, chunk)?;
         q.build().execute(&mut *conn).await.map_err(db_err)?;
     }
+    Ok(())
+}
+
+/// Pushes one multi-row statement that appends `events` (at most [`EVENTS_PER_STATEMENT`]).
+pub(crate) fn push_insert(
+    q: &mut QueryBuilder<'_, Postgres>,
+    events: &[AuditEvent],
+) -> StoreResult<()> {
+    let summaries = events
+        .iter()
+        .map(|e| serde_json::to_string(&e.summary))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| other(format!("cannot encode audit summary: {e}")))?;
+    q.push(
+        "INSERT INTO audit_events (id, time, tenant_id, actor_id, impersonator_id, action, \
+         target_id, summary, request_id, address) ",
+    );
+    q.push_values(events.iter().zip(summaries), |mut b, (event, summary)| {
+        b.push_bind(event.id)
+            .push_bind(micros(event.time))
+            .push_bind(event.tenant)
+            .push_bind(event.actor)
+            .push_bind(event.impersonator)
+            .push_bind(event.action.clone())
+            .push_bind(event.target)
+            .push_bind(summary)
+            .push_bind(event.request_id.clone())
+            .push_bind(event.address.clone());
+    });
     Ok(())
 }
 

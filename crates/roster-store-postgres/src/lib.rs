@@ -7,6 +7,7 @@
 //! database and keep no state of their own.
 
 mod audit;
+mod batch;
 mod bulk;
 mod changes;
 mod error;
@@ -30,7 +31,9 @@ use crate::error::{db_err, migrate_err};
 use crate::tx::PgTx;
 use async_trait::async_trait;
 use roster_core::model::User;
-use roster_core::store::{AccessWatch, BulkLoad, Store, StoreError, StoreResult, StoreTx};
+use roster_core::store::{
+    apply_batch, AccessWatch, BatchWrite, BulkLoad, Store, StoreError, StoreResult, StoreTx,
+};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -148,5 +151,13 @@ impl Store for PgStore {
     async fn login_record(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         users::login_record(&mut conn, login).await
+    }
+
+    /// One statement (see `batch.rs`), or a transaction when the writes cannot share one.
+    async fn write_batch(&self, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
+        if batch::write(&self.pool, writes).await? {
+            return Ok(());
+        }
+        apply_batch(self.write().await?, writes).await
     }
 }

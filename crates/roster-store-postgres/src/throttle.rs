@@ -4,7 +4,7 @@ use crate::error::db_err;
 use crate::rows::micros;
 use roster_core::store::StoreResult;
 use roster_core::Timestamp;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 /// Counts an attempt against `key` in one statement, so concurrent attempts never lose a count.
 pub(crate) async fn count_attempt(
@@ -13,19 +13,28 @@ pub(crate) async fn count_attempt(
     at: Timestamp,
     window_start: Timestamp,
 ) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO login_attempts (key, attempts, last_attempt) VALUES ($1, 1, $2) \
-         ON CONFLICT (key) DO UPDATE SET \
-         attempts = CASE WHEN login_attempts.last_attempt < $3 THEN 1 ELSE login_attempts.attempts + 1 END, \
-         last_attempt = $2 \
-         RETURNING attempts",
-    )
-    .bind(key)
-    .bind(micros(at))
-    .bind(micros(window_start))
-    .fetch_one(conn)
-    .await
-    .map_err(db_err)
+    let mut q = QueryBuilder::new("");
+    push_count(&mut q, key, at, window_start);
+    q.push(" RETURNING attempts");
+    q.build_query_scalar().fetch_one(conn).await.map_err(db_err)
+}
+
+/// Pushes the statement of [`count_attempt`], without its answer.
+pub(crate) fn push_count(
+    q: &mut QueryBuilder<'_, Postgres>,
+    key: &str,
+    at: Timestamp,
+    window_start: Timestamp,
+) {
+    q.push("INSERT INTO login_attempts (key, attempts, last_attempt) VALUES (")
+        .push_bind(key.to_owned())
+        .push(", 1, ")
+        .push_bind(micros(at))
+        .push(
+            ") ON CONFLICT (key) DO UPDATE SET attempts = CASE WHEN login_attempts.last_attempt < ",
+        )
+        .push_bind(micros(window_start))
+        .push(" THEN 1 ELSE login_attempts.attempts + 1 END, last_attempt = EXCLUDED.last_attempt");
 }
 
 /// The attempts counted against `key` within the window.
@@ -47,10 +56,14 @@ pub(crate) async fn attempts(
 
 /// Forgets the attempts counted against `key`.
 pub(crate) async fn clear(conn: &mut PgConnection, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM login_attempts WHERE key = $1")
-        .bind(key)
-        .execute(conn)
-        .await
-        .map_err(db_err)?;
+    let mut q = QueryBuilder::new("");
+    push_clear(&mut q, key);
+    q.build().execute(conn).await.map_err(db_err)?;
     Ok(())
+}
+
+/// Pushes the statement of [`clear`].
+pub(crate) fn push_clear(q: &mut QueryBuilder<'_, Postgres>, key: &str) {
+    q.push("DELETE FROM login_attempts WHERE key = ")
+        .push_bind(key.to_owned());
 }

@@ -7,42 +7,53 @@ use roster_core::model::{TokenKind, TokenRecord};
 use roster_core::page::PageReq;
 use roster_core::store::StoreResult;
 use roster_core::{Id, Timestamp};
-use sqlx::{PgConnection, QueryBuilder, Row};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 /// Stores a token; with `active_user`, only while its user exists and is active (see
-/// [`roster_core::store::StoreTx::insert_sign_in_token`]): the user's id is then read from
-/// the user's row, locked `FOR SHARE` so that a disable or delete in flight finishes first,
-/// and is NULL when the user is not active, which `tokens.user_id NOT NULL` refuses (see
-/// [`crate::error::db_err`]).
+/// [`roster_core::store::StoreTx::insert_sign_in_token`]).
 pub(crate) async fn insert(
     conn: &mut PgConnection,
     token: &TokenRecord,
     hash: &[u8],
     active_user: bool,
 ) -> StoreResult<()> {
-    let user = if active_user {
-        "(SELECT id FROM users WHERE id = $3 AND status = 'active' FOR SHARE)"
-    } else {
-        "$3"
-    };
-    sqlx::query(&format!(
-        "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
-         last_used_at, impersonator_id) VALUES ($1, $2, {user}, $4, $5, $6, $7, $8, $9, $10)"
-    ))
-    .bind(token.id)
-    .bind(hash)
-    .bind(token.user)
-    .bind(token.tenant)
-    .bind(token.kind.as_str())
-    .bind(&token.name)
-    .bind(micros(token.created_at))
-    .bind(micros(token.expires_at))
-    .bind(micros(token.last_used_at))
-    .bind(token.impersonator)
-    .execute(conn)
-    .await
-    .map_err(db_err)?;
+    let mut q = QueryBuilder::new("");
+    push_insert(&mut q, token, hash, active_user);
+    q.build().execute(conn).await.map_err(db_err)?;
     Ok(())
+}
+
+/// Pushes the statement of [`insert`]. With `active_user` the user's id is read from the
+/// user's row, locked `FOR SHARE` so that a disable or delete in flight finishes first, and
+/// is NULL when the user is not active, which `tokens.user_id NOT NULL` refuses (see
+/// [`crate::error::db_err`]).
+pub(crate) fn push_insert(
+    q: &mut QueryBuilder<'_, Postgres>,
+    token: &TokenRecord,
+    hash: &[u8],
+    active_user: bool,
+) {
+    q.push(
+        "INSERT INTO tokens (id, hash, user_id, tenant_id, kind, name, created_at, expires_at, \
+         last_used_at, impersonator_id) VALUES (",
+    );
+    let mut b = q.separated(", ");
+    b.push_bind(token.id).push_bind(hash.to_vec());
+    if active_user {
+        b.push("(SELECT id FROM users WHERE id = ");
+        b.push_bind_unseparated(token.user);
+        b.push_unseparated(" AND status = 'active' FOR SHARE)");
+    } else {
+        b.push_bind(token.user);
+    }
+    b.push_bind(token.tenant)
+        .push_bind(token.kind.as_str())
+        .push_bind(token.name.clone())
+        .push_bind(micros(token.created_at))
+        .push_bind(micros(token.expires_at))
+        .push_bind(micros(token.last_used_at))
+        .push_bind(token.impersonator);
+    q.push(")");
 }
 
 pub(crate) async fn get_by_hash(
