@@ -65,6 +65,11 @@ pub async fn run(config: Config, demo: bool) -> Result<()> {
         println!("  {url}");
     }
     service.refresh_access().await;
+    // Give back at once what building the index used and freed (the database snapshot it was
+    // built from): at 1M users the process then holds ~200 MB instead of ~750 MB, which the
+    // allocator would otherwise keep until later allocations made it purge.
+    // SAFETY: mi_collect takes a flag; it returns only freed memory to the system.
+    unsafe { libmimalloc_sys::mi_collect(true) };
     let sizes = service.access_sizes();
     tracing::info!(
         users = sizes.users,
