@@ -7,6 +7,7 @@ use crate::rows::{
     self, ACCESS_USER_COLUMNS, GRANT_COLUMNS, GROUP_COLUMNS, MEMBERSHIP_COLUMNS, ORG_COLUMNS,
     PROJECT_COLUMNS, RESOURCE_COLUMNS, RESOURCE_GROUP_COLUMNS, ROLE_COLUMNS,
 };
+use futures_util::TryStreamExt;
 use roster_core::model::AccessSnapshot;
 use roster_core::store::StoreResult;
 use sqlx::postgres::PgRow;
@@ -85,12 +86,17 @@ pub(crate) async fn snapshot(conn: &mut PgConnection) -> StoreResult<AccessSnaps
     })
 }
 
-/// Every row a query selects, mapped.
+/// Every row a query selects, mapped as it arrives: the rows of a large table are never
+/// held all at once beside what they map to.
 async fn scan<T>(
     conn: &mut PgConnection,
     sql: &str,
     map: fn(&PgRow) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
-    let rows = sqlx::query(sql).fetch_all(conn).await.map_err(db_err)?;
-    rows::all(rows, map)
+    let mut rows = sqlx::query(sql).fetch(conn);
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await.map_err(db_err)? {
+        out.push(map(&row)?);
+    }
+    Ok(out)
 }
