@@ -368,24 +368,15 @@ impl Service {
         Ok((kind, Vec::new()))
     }
 
-    /// Opens a full session for `user` in `tx`.
+    /// Opens a full session for `user` in `tx` (only while the user is active there: see
+    /// [`StoreTx::insert_sign_in_token`]).
     pub(super) async fn open_session(
         &self,
         tx: &mut dyn StoreTx,
         user: User,
     ) -> CoreResult<LoginOutcome> {
-        self.open_token(tx, user, TokenKind::Session).await
-    }
-
-    /// Opens a session (full, or restricted to a password change) for `user` in `tx`.
-    async fn open_token(
-        &self,
-        tx: &mut dyn StoreTx,
-        user: User,
-        kind: TokenKind,
-    ) -> CoreResult<LoginOutcome> {
-        let (outcome, hash) = self.new_token(user, kind);
-        tx.insert_token(&outcome.session, &hash).await?;
+        let (outcome, hash) = self.new_token(user, TokenKind::Session);
+        tx.insert_sign_in_token(&outcome.session, &hash).await?;
         Ok(outcome)
     }
 
