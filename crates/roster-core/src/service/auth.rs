@@ -71,7 +71,7 @@ const ACCOUNT_ATTEMPTS: i64 = 5;
 /// Failed logins one client address may have within the window, over all accounts.
 const ADDRESS_FAILURES: i64 = 50;
 /// The throttling window, in minutes.
-pub(super) const THROTTLE_WINDOW_MINUTES: i64 = 15;
+const THROTTLE_WINDOW_MINUTES: i64 = 15;
 /// Failures of one account answered at once; later ones wait, longer each time.
 const FREE_FAILURES: i64 = 2;
 /// The wait before answering the first delayed failure, doubling with each further one.
@@ -110,7 +110,7 @@ async fn count_attempt(
     account_key: &str,
 ) -> CoreResult<(i64, bool)> {
     let at = now();
-    let window_start = at - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let window_start = throttle_window_start(at);
     let account = tx
         .count_login_attempt(account_key, at, window_start)
         .await?;
@@ -122,6 +122,11 @@ async fn count_attempt(
         account,
         account > ACCOUNT_ATTEMPTS || address >= ADDRESS_FAILURES,
     ))
+}
+
+/// Where the throttling window that ends at `at` starts: attempts before it are forgotten.
+pub(super) fn throttle_window_start(at: Timestamp) -> Timestamp {
+    at - Duration::minutes(THROTTLE_WINDOW_MINUTES)
 }
 
 /// How long to wait before answering the `count`th failed attempt of an account (or
@@ -283,7 +288,7 @@ impl Service {
             writes.push(BatchWrite::CountLoginAttempt {
                 key,
                 at,
-                window_start: at - Duration::minutes(THROTTLE_WINDOW_MINUTES),
+                window_start: throttle_window_start(at),
             });
         }
         writes.push(BatchWrite::Audit(&event));

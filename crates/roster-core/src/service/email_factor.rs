@@ -239,7 +239,7 @@ impl Service {
                     }
                 };
                 let at = now();
-                let window_start = at - Duration::minutes(super::auth::THROTTLE_WINDOW_MINUTES);
+                let window_start = super::auth::throttle_window_start(at);
                 let sent = tx
                     .count_login_attempt(&format!("email-code:{}", user.id), at, window_start)
                     .await?;

@@ -10,7 +10,6 @@ use crate::mail::{Email, MailTransport, SmtpSettings};
 use crate::model::{AccessChange, AccessKind, TokenKind, TokenRecord, UserKind, UserStatus};
 use crate::store::TenantScope;
 use crate::{secret, validate};
-use chrono::Duration;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -45,7 +44,7 @@ impl Service {
         login: &str,
     ) -> CoreResult<Option<Email>> {
         let at = now();
-        let window_start = at - Duration::minutes(super::auth::THROTTLE_WINDOW_MINUTES);
+        let window_start = super::auth::throttle_window_start(at);
         let mut tx = self.write().await?;
         let requests = tx
             .count_login_attempt(&format!("reset:{}", login.to_lowercase()), at, window_start)

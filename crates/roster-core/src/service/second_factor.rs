@@ -14,7 +14,6 @@ use crate::model::{
 use crate::policy::{Policy, SecondFactorRule};
 use crate::secret;
 use crate::store::{StoreTx, TenantScope};
-use chrono::Duration;
 use rand::RngCore;
 use serde_json::json;
 use totp_rs::{Algorithm, Secret, TOTP};
@@ -386,7 +385,7 @@ impl Service {
             .await
             .map_err(|_| expired())?;
         let key = format!("mfa:{}", user.id);
-        let window_start = at - Duration::minutes(super::auth::THROTTLE_WINDOW_MINUTES);
+        let window_start = super::auth::throttle_window_start(at);
         let attempts = tx.count_login_attempt(&key, at, window_start).await?;
         let throttled = attempts > MFA_ATTEMPTS;
         let accepted = !throttled
