@@ -8,30 +8,31 @@
 //! The transaction is opened in the SQL text, where sqlx does not see it, so two things that
 //! sqlx's own transactions take care of are done here instead:
 //! - when a statement fails, the rest are not run, and `ROLLBACK` is sent before the
-//!   connection goes back to the pool; if the `ROLLBACK` fails too, the connection is closed
-//!   instead (the pool opens a new one);
+//!   connection goes back to its set; if the `ROLLBACK` fails too, the connection is closed
+//!   instead (the next borrower opens a new one);
 //! - the batch runs in a task of its own, so that a caller that stops waiting (a client gone
-//!   mid-request) cannot return the connection to the pool with the transaction open, and a
-//!   panic in the task closes the connection rather than returning it.
+//!   mid-request) cannot return the connection with the transaction open, and a panic in the
+//!   task closes the connection rather than returning it.
 
+use crate::connections::{Connections, Lease};
 use crate::error::{db_err, other};
 use crate::{audit, throttle, tokens};
 use roster_core::store::{BatchWrite, StoreResult};
-use sqlx::pool::PoolConnection;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite};
+use std::sync::Arc;
 use tracing::Instrument;
 
 /// The writer connection while a batch may have its transaction open: dropped before
 /// [`Open::release`] (by a panic), it closes the connection instead of returning it.
-struct Open(Option<PoolConnection<Sqlite>>);
+struct Open(Option<Lease>);
 
 impl Open {
     /// The connection, for the batch's statements.
-    fn conn(&mut self) -> &mut PoolConnection<Sqlite> {
+    fn conn(&mut self) -> &mut Lease {
         self.0.as_mut().expect("held until released")
     }
 
-    /// Returns the connection to the pool when `clean` (out of any transaction); otherwise
+    /// Returns the connection to its set when `clean` (out of any transaction); otherwise
     /// dropping the guard closes it.
     fn release(mut self, clean: bool) {
         if clean {
@@ -42,14 +43,14 @@ impl Open {
 
 impl Drop for Open {
     fn drop(&mut self) {
-        if let Some(conn) = self.0.as_mut() {
-            conn.close_on_drop();
+        if let Some(conn) = self.0.take() {
+            conn.discard();
         }
     }
 }
 
-/// Applies `writes` in one write transaction on the `writer` pool's connection.
-pub(crate) async fn write(writer: &SqlitePool, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
+/// Applies `writes` in one write transaction on the `writer` connection.
+pub(crate) async fn write(writer: &Arc<Connections>, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
     let mut q: QueryBuilder<'static, Sqlite> = QueryBuilder::new("BEGIN IMMEDIATE; ");
     for write in writes {
         match *write {
@@ -67,9 +68,9 @@ pub(crate) async fn write(writer: &SqlitePool, writes: &[BatchWrite<'_>]) -> Sto
         q.push("; ");
     }
     q.push("COMMIT");
-    let writer = writer.clone();
+    let writer = Arc::clone(writer);
     let task = async move {
-        let mut open = Open(Some(writer.acquire().await.map_err(db_err)?));
+        let mut open = Open(Some(writer.lease().await?));
         let result = q.build().execute(&mut **open.conn()).await;
         let clean = match result {
             Ok(_) => true,

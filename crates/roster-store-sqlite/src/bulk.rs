@@ -14,16 +14,16 @@
 //! SQLite switches foreign keys per connection and only outside a transaction, so the load
 //! switches them off on the writer connection before it begins, and on again after it
 //! commits. A load that does not finish takes the connection with it: closing it rolls the
-//! load back, and the pool opens a fresh writer with the usual settings.
+//! load back, and the next borrower opens a fresh writer with the usual settings.
 
+use crate::connections::Lease;
 use crate::error::{db_err, other};
 use crate::rows::{blob, micros, opt_micros};
 use crate::{groups, users};
 use async_trait::async_trait;
 use roster_core::model::{Group, Membership, User};
 use roster_core::store::{BulkLoad, StoreResult};
-use sqlx::pool::PoolConnection;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Row, SqliteConnection};
 
 /// The tables whose secondary indexes a load builds at the end (`user_groups` keeps its own:
 /// groups are few).
@@ -41,7 +41,7 @@ const SETTINGS_AFTER: [(&str, &str); 2] = [("foreign_keys", "ON"), ("threads", "
 /// A bulk load on the writer connection, inside one `BEGIN IMMEDIATE` transaction.
 pub(crate) struct SqliteBulkLoad {
     /// The writer connection while the load is open; `None` once it has finished.
-    conn: Option<PoolConnection<Sqlite>>,
+    conn: Option<Lease>,
     /// The `CREATE INDEX` statements of the indexes dropped at the start.
     indexes: Vec<String>,
     /// The largest rowid of `users` when the load began: the loaded users are above it.
@@ -51,7 +51,7 @@ pub(crate) struct SqliteBulkLoad {
 impl SqliteBulkLoad {
     /// Switches the settings, begins, drops the loaded tables' non-unique indexes
     /// (remembering their definitions) and makes the temporary table memberships wait in.
-    pub(crate) async fn begin(conn: PoolConnection<Sqlite>) -> StoreResult<Self> {
+    pub(crate) async fn begin(conn: Lease) -> StoreResult<Self> {
         let mut load = SqliteBulkLoad {
             conn: Some(conn),
             indexes: Vec::new(),
@@ -204,7 +204,7 @@ impl BulkLoad for SqliteBulkLoad {
         }
         execute(conn, "COMMIT").await?;
         set(conn, &SETTINGS_AFTER).await?;
-        // Back to the pool as a usual writer.
+        // Back to its set as a usual writer.
         self.conn = None;
         Ok(())
     }
@@ -215,7 +215,7 @@ impl Drop for SqliteBulkLoad {
     /// transaction back, and the settings go with the connection.
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            drop(conn.detach());
+            conn.discard();
         }
     }
 }

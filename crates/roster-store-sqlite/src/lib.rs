@@ -1,14 +1,16 @@
 //! The SQLite implementation of roster's store contract ([`roster_core::store`]).
 //!
-//! One database file in WAL mode, used through two pools: a single writer connection, on
-//! which every write transaction runs (`BEGIN IMMEDIATE`, so writers queue for the connection
-//! instead of failing on a lock upgrade), and a few `query_only` reader connections for read
-//! transactions, which WAL lets run beside the writer.
+//! One database file in WAL mode, used through two sets of connections
+//! ([`connections::Connections`]): a single writer connection, on which every write
+//! transaction runs (`BEGIN IMMEDIATE`, so writers queue for the connection instead of failing
+//! on a lock upgrade), and a few `query_only` reader connections for read transactions, which
+//! WAL lets run beside the writer.
 
 mod audit;
 mod batch;
 mod bulk;
 mod changes;
+mod connections;
 mod error;
 mod factors;
 mod filters;
@@ -26,6 +28,7 @@ mod tx;
 mod users;
 mod verify;
 
+use crate::connections::Connections;
 use crate::error::{db_err, migrate_err};
 use crate::tx::SqliteTx;
 use async_trait::async_trait;
@@ -34,17 +37,16 @@ use roster_core::store::{
     AccessWatch, BatchWrite, BulkLoad, Store, StoreError, StoreResult, StoreTx,
 };
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The schema, embedded at build time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// How many read transactions may run at once.
-const READERS: u32 = 4;
+const READERS: usize = 4;
 
 /// How long a statement waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -63,8 +65,8 @@ const READER_CACHE_KIB: u32 = 16 * 1024;
 /// A roster database in one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    readers: SqlitePool,
+    writer: Arc<Connections>,
+    readers: Arc<Connections>,
 }
 
 impl SqliteStore {
@@ -82,39 +84,31 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         // The writer connects first: it creates the file and switches it to WAL, which lasts.
-        // It also keeps the planner's statistics fresh, as SQLite advises for long-lived
-        // connections: on opening and on closing.
-        // A connection is a file handle in this process that cannot go stale as a network
-        // connection can: no test query before each transaction (a round trip to the
-        // connection's worker thread each time).
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(
-                options
-                    .clone()
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-                    .analysis_limit(ANALYSIS_LIMIT)
-                    .optimize_on_close(true, ANALYSIS_LIMIT),
-            )
-            .await
-            .map_err(db_err)?;
+        // It also refreshes the planner's statistics on opening, as SQLite advises for
+        // long-lived connections.
+        let writer = Connections::open(
+            options
+                .clone()
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                .analysis_limit(ANALYSIS_LIMIT),
+            1,
+        )
+        .await?;
+        let writer = Arc::new(writer);
         sqlx::query("PRAGMA optimize = 0x10002")
-            .execute(&writer)
+            .execute(&mut *writer.lease().await?)
             .await
             .map_err(db_err)?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .test_before_acquire(false)
-            .connect_with(
-                options
-                    .pragma("query_only", "ON")
-                    .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
-            )
-            .await
-            .map_err(db_err)?;
+        let readers = Connections::open(
+            options
+                .pragma("query_only", "ON")
+                .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
+            READERS,
+        )
+        .await?;
+        let readers = Arc::new(readers);
         tracing::debug!(path = %path.display(), "opened SQLite store");
         Ok(SqliteStore { writer, readers })
     }
@@ -128,29 +122,28 @@ impl SqliteStore {
 
     /// Applies the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.writer).await.map_err(migrate_err)
+        let mut conn = self.writer.lease().await?;
+        MIGRATOR.run(&mut *conn).await.map_err(migrate_err)
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn read(&self) -> StoreResult<Box<dyn StoreTx>> {
-        let tx = self.readers.begin().await.map_err(db_err)?;
-        Ok(Box::new(SqliteTx::new(tx)))
+        let conn = self.readers.lease().await?;
+        Ok(Box::new(SqliteTx::begin(conn, None).await?))
     }
 
     async fn write(&self) -> StoreResult<Box<dyn StoreTx>> {
-        let tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err)?;
-        Ok(Box::new(SqliteTx::new(tx)))
+        let conn = self.writer.lease().await?;
+        Ok(Box::new(
+            SqliteTx::begin(conn, Some("BEGIN IMMEDIATE")).await?,
+        ))
     }
 
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
-            .execute(&self.readers)
+            .execute(&mut *self.readers.lease().await?)
             .await
             .map_err(db_err)?;
         Ok(())
@@ -162,13 +155,13 @@ impl Store for SqliteStore {
     }
 
     async fn bulk_load(&self) -> StoreResult<Box<dyn BulkLoad>> {
-        let conn = self.writer.acquire().await.map_err(db_err)?;
+        let conn = self.writer.lease().await?;
         Ok(Box::new(bulk::SqliteBulkLoad::begin(conn).await?))
     }
 
     /// On a reader connection without a transaction: one statement sees one snapshot.
     async fn login_record(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
-        let mut conn = self.readers.acquire().await.map_err(db_err)?;
+        let mut conn = self.readers.lease().await?;
         users::login_record(&mut conn, login).await
     }
 

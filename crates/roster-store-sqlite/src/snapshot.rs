@@ -398,7 +398,7 @@ mod tests {
         let store = SqliteStore::open_and_migrate(&dir.path().join("db"))
             .await
             .unwrap();
-        let mut conn = store.writer.acquire().await.unwrap();
+        let mut conn = store.writer.lease().await.unwrap();
         sqlx::query("PRAGMA foreign_keys = OFF")
             .execute(&mut *conn)
             .await

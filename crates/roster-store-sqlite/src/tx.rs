@@ -1,5 +1,6 @@
-//! [`SqliteTx`]: the contract's transaction over one sqlx transaction.
+//! [`SqliteTx`]: the contract's transaction on one lent connection.
 
+use crate::connections::Lease;
 use crate::error::db_err;
 use crate::{
     audit, changes, factors, grants, groups, org, projects, resources, settings, snapshot,
@@ -10,39 +11,62 @@ use roster_core::model::*;
 use roster_core::page::PageReq;
 use roster_core::store::{RowCounts, StoreResult, StoreTx, TenantScope};
 use roster_core::{Id, Timestamp};
-use sqlx::{Sqlite, Transaction};
+use sqlx::sqlite::SqliteTransactionManager;
+use sqlx::TransactionManager;
+use std::borrow::Cow;
 
 /// One transaction. Those from [`crate::SqliteStore::read`] run on a `query_only` connection,
 /// so their writes fail with [`roster_core::store::StoreError::Other`]. Dropping it without
-/// `commit` rolls back.
+/// `commit` rolls back: the `ROLLBACK` is queued on the connection, ahead of whatever its next
+/// borrower sends.
 pub(crate) struct SqliteTx {
-    tx: Transaction<'static, Sqlite>,
+    conn: Lease,
+    /// Begun and neither committed nor rolled back.
+    open: bool,
 }
 
 impl SqliteTx {
-    /// Wraps a begun transaction.
-    pub(crate) fn new(tx: Transaction<'static, Sqlite>) -> Self {
-        SqliteTx { tx }
+    /// Begins a transaction on `conn` with `statement` (`BEGIN` when `None`).
+    pub(crate) async fn begin(
+        mut conn: Lease,
+        statement: Option<&'static str>,
+    ) -> StoreResult<Self> {
+        SqliteTransactionManager::begin(&mut conn, statement.map(Cow::Borrowed))
+            .await
+            .map_err(db_err)?;
+        Ok(SqliteTx { conn, open: true })
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if self.open {
+            SqliteTransactionManager::start_rollback(&mut self.conn);
+        }
     }
 }
 
 #[async_trait]
 impl StoreTx for SqliteTx {
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.tx.commit().await.map_err(db_err)
+    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        SqliteTransactionManager::commit(&mut self.conn)
+            .await
+            .map_err(db_err)?;
+        self.open = false;
+        Ok(())
     }
 
     async fn insert_org_node(&mut self, node: &OrgNode) -> StoreResult<()> {
-        org::insert(&mut self.tx, node).await
+        org::insert(&mut self.conn, node).await
     }
     async fn update_org_node(&mut self, node: &OrgNode) -> StoreResult<()> {
-        org::update(&mut self.tx, node).await
+        org::update(&mut self.conn, node).await
     }
     async fn delete_org_node(&mut self, id: Id) -> StoreResult<()> {
-        org::delete(&mut self.tx, id).await
+        org::delete(&mut self.conn, id).await
     }
     async fn get_org_node(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<OrgNode>> {
-        org::get(&mut self.tx, scope, id).await
+        org::get(&mut self.conn, scope, id).await
     }
     async fn list_org_nodes(
         &mut self,
@@ -50,35 +74,35 @@ impl StoreTx for SqliteTx {
         query: &OrgQuery,
         page: PageReq,
     ) -> StoreResult<Vec<OrgNode>> {
-        org::list(&mut self.tx, scope, query, page).await
+        org::list(&mut self.conn, scope, query, page).await
     }
     async fn subtree_ids(&mut self, node: Id) -> StoreResult<Vec<Id>> {
-        org::subtree_ids(&mut self.tx, node).await
+        org::subtree_ids(&mut self.conn, node).await
     }
     async fn org_node_in_use(&mut self, id: Id) -> StoreResult<bool> {
-        org::in_use(&mut self.tx, id).await
+        org::in_use(&mut self.conn, id).await
     }
 
     async fn insert_user(&mut self, user: &User, password_hash: Option<&str>) -> StoreResult<()> {
-        users::insert(&mut self.tx, user, password_hash).await
+        users::insert(&mut self.conn, user, password_hash).await
     }
     async fn insert_users(&mut self, users: &[(User, Option<String>)]) -> StoreResult<()> {
-        users::insert_many(&mut self.tx, users).await
+        users::insert_many(&mut self.conn, users).await
     }
     async fn update_user(&mut self, user: &User) -> StoreResult<()> {
-        users::update(&mut self.tx, user).await
+        users::update(&mut self.conn, user).await
     }
     async fn delete_user(&mut self, id: Id) -> StoreResult<()> {
-        users::delete(&mut self.tx, id).await
+        users::delete(&mut self.conn, id).await
     }
     async fn get_user(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<User>> {
-        users::get(&mut self.tx, scope, id).await
+        users::get(&mut self.conn, scope, id).await
     }
     async fn get_user_by_login(&mut self, login: &str) -> StoreResult<Option<User>> {
-        users::get_by_login(&mut self.tx, login).await
+        users::get_by_login(&mut self.conn, login).await
     }
     async fn login_record(&mut self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
-        users::login_record(&mut self.tx, login).await
+        users::login_record(&mut self.conn, login).await
     }
     async fn list_users(
         &mut self,
@@ -86,29 +110,29 @@ impl StoreTx for SqliteTx {
         query: &UserQuery,
         page: PageReq,
     ) -> StoreResult<Vec<User>> {
-        users::list(&mut self.tx, scope, query, page).await
+        users::list(&mut self.conn, scope, query, page).await
     }
     async fn password_hash(&mut self, user: Id) -> StoreResult<Option<String>> {
-        users::password_hash(&mut self.tx, user).await
+        users::password_hash(&mut self.conn, user).await
     }
     async fn set_password_hash(&mut self, user: Id, hash: Option<&str>) -> StoreResult<()> {
-        users::set_password_hash(&mut self.tx, user, hash).await
+        users::set_password_hash(&mut self.conn, user, hash).await
     }
 
     async fn insert_group(&mut self, group: &Group) -> StoreResult<()> {
-        groups::insert(&mut self.tx, group).await
+        groups::insert(&mut self.conn, group).await
     }
     async fn update_group(&mut self, group: &Group) -> StoreResult<()> {
-        groups::update(&mut self.tx, group).await
+        groups::update(&mut self.conn, group).await
     }
     async fn delete_group(&mut self, id: Id) -> StoreResult<()> {
-        groups::delete(&mut self.tx, id).await
+        groups::delete(&mut self.conn, id).await
     }
     async fn get_group(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Group>> {
-        groups::get(&mut self.tx, scope, id).await
+        groups::get(&mut self.conn, scope, id).await
     }
     async fn predefined_group(&mut self, owner: Id, kind: GroupKind) -> StoreResult<Option<Group>> {
-        groups::predefined(&mut self.tx, owner, kind).await
+        groups::predefined(&mut self.conn, owner, kind).await
     }
     async fn list_groups(
         &mut self,
@@ -116,55 +140,55 @@ impl StoreTx for SqliteTx {
         query: &GroupQuery,
         page: PageReq,
     ) -> StoreResult<Vec<Group>> {
-        groups::list(&mut self.tx, scope, query, page).await
+        groups::list(&mut self.conn, scope, query, page).await
     }
     async fn upsert_membership(&mut self, m: &Membership) -> StoreResult<()> {
-        groups::upsert_membership(&mut self.tx, m).await
+        groups::upsert_membership(&mut self.conn, m).await
     }
     async fn upsert_memberships(&mut self, ms: &[Membership]) -> StoreResult<()> {
-        groups::upsert_memberships(&mut self.tx, ms).await
+        groups::upsert_memberships(&mut self.conn, ms).await
     }
     async fn delete_membership(&mut self, group: Id, user: Id) -> StoreResult<bool> {
-        groups::delete_membership(&mut self.tx, group, user).await
+        groups::delete_membership(&mut self.conn, group, user).await
     }
     async fn get_membership(&mut self, group: Id, user: Id) -> StoreResult<Option<Membership>> {
-        groups::get_membership(&mut self.tx, group, user).await
+        groups::get_membership(&mut self.conn, group, user).await
     }
     async fn memberships_of_user(&mut self, user: Id) -> StoreResult<Vec<Membership>> {
-        groups::memberships_of_user(&mut self.tx, user).await
+        groups::memberships_of_user(&mut self.conn, user).await
     }
     async fn list_memberships(&mut self, group: Id, page: PageReq) -> StoreResult<Vec<Membership>> {
-        groups::list_memberships(&mut self.tx, group, page).await
+        groups::list_memberships(&mut self.conn, group, page).await
     }
 
     async fn insert_token(&mut self, token: &TokenRecord, hash: &[u8]) -> StoreResult<()> {
-        tokens::insert(&mut self.tx, token, hash, false).await
+        tokens::insert(&mut self.conn, token, hash, false).await
     }
     async fn insert_sign_in_token(&mut self, token: &TokenRecord, hash: &[u8]) -> StoreResult<()> {
-        tokens::insert(&mut self.tx, token, hash, true).await
+        tokens::insert(&mut self.conn, token, hash, true).await
     }
     async fn get_token_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<TokenRecord>> {
-        tokens::get_by_hash(&mut self.tx, hash).await
+        tokens::get_by_hash(&mut self.conn, hash).await
     }
     async fn touch_token(&mut self, id: Id, at: Timestamp) -> StoreResult<()> {
-        tokens::touch(&mut self.tx, id, at).await
+        tokens::touch(&mut self.conn, id, at).await
     }
     async fn delete_token(&mut self, id: Id) -> StoreResult<bool> {
-        tokens::delete(&mut self.tx, id).await
+        tokens::delete(&mut self.conn, id).await
     }
     async fn delete_user_tokens(&mut self, user: Id, kinds: &[TokenKind]) -> StoreResult<u64> {
-        tokens::delete_of_user(&mut self.tx, user, kinds).await
+        tokens::delete_of_user(&mut self.conn, user, kinds).await
     }
     async fn list_user_tokens(
         &mut self,
         user: Id,
         kind: TokenKind,
     ) -> StoreResult<Vec<TokenRecord>> {
-        tokens::list_of_user(&mut self.tx, user, kind).await
+        tokens::list_of_user(&mut self.conn, user, kind).await
     }
 
     async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()> {
-        audit::insert(&mut self.tx, event).await
+        audit::insert(&mut self.conn, event).await
     }
     async fn list_audit(
         &mut self,
@@ -172,49 +196,49 @@ impl StoreTx for SqliteTx {
         query: &AuditQuery,
         page: PageReq,
     ) -> StoreResult<Vec<AuditEvent>> {
-        audit::list(&mut self.tx, scope, query, page).await
+        audit::list(&mut self.conn, scope, query, page).await
     }
 
     async fn put_totp(&mut self, factor: &TotpFactor) -> StoreResult<()> {
-        factors::put(&mut self.tx, factor).await
+        factors::put(&mut self.conn, factor).await
     }
     async fn get_totp(&mut self, user: Id) -> StoreResult<Option<TotpFactor>> {
-        factors::get(&mut self.tx, user).await
+        factors::get(&mut self.conn, user).await
     }
     async fn confirm_totp(&mut self, user: Id) -> StoreResult<bool> {
-        factors::confirm(&mut self.tx, user).await
+        factors::confirm(&mut self.conn, user).await
     }
     async fn use_totp_step(&mut self, user: Id, step: i64) -> StoreResult<bool> {
-        factors::use_step(&mut self.tx, user, step).await
+        factors::use_step(&mut self.conn, user, step).await
     }
     async fn delete_second_factors(&mut self, user: Id) -> StoreResult<bool> {
-        factors::delete(&mut self.tx, user).await
+        factors::delete(&mut self.conn, user).await
     }
     async fn replace_recovery_codes(&mut self, user: Id, hashes: &[[u8; 32]]) -> StoreResult<()> {
-        factors::replace_codes(&mut self.tx, user, hashes).await
+        factors::replace_codes(&mut self.conn, user, hashes).await
     }
     async fn use_recovery_code(&mut self, user: Id, hash: &[u8; 32]) -> StoreResult<bool> {
-        factors::use_code(&mut self.tx, user, hash).await
+        factors::use_code(&mut self.conn, user, hash).await
     }
     async fn recovery_codes_left(&mut self, user: Id) -> StoreResult<i64> {
-        factors::codes_left(&mut self.tx, user).await
+        factors::codes_left(&mut self.conn, user).await
     }
     async fn list_second_factors(
         &mut self,
         after: Option<Id>,
         limit: u32,
     ) -> StoreResult<Vec<(TotpFactor, Vec<[u8; 32]>)>> {
-        factors::list_all(&mut self.tx, after, limit).await
+        factors::list_all(&mut self.conn, after, limit).await
     }
 
     async fn put_email_factor(&mut self, user: Id, at: Timestamp) -> StoreResult<()> {
-        settings::put_email_factor(&mut self.tx, user, at).await
+        settings::put_email_factor(&mut self.conn, user, at).await
     }
     async fn has_email_factor(&mut self, user: Id) -> StoreResult<bool> {
-        settings::has_email_factor(&mut self.tx, user).await
+        settings::has_email_factor(&mut self.conn, user).await
     }
     async fn delete_email_factor(&mut self, user: Id) -> StoreResult<bool> {
-        settings::delete_email_factor(&mut self.tx, user).await
+        settings::delete_email_factor(&mut self.conn, user).await
     }
     async fn sign_in_state(
         &mut self,
@@ -222,27 +246,27 @@ impl StoreTx for SqliteTx {
         scope: Id,
         policy: &str,
     ) -> StoreResult<SignInState> {
-        settings::sign_in_state(&mut self.tx, user, scope, policy).await
+        settings::sign_in_state(&mut self.conn, user, scope, policy).await
     }
     async fn list_email_factors(
         &mut self,
         after: Option<Id>,
         limit: u32,
     ) -> StoreResult<Vec<(Id, Timestamp)>> {
-        settings::list_email_factors(&mut self.tx, after, limit).await
+        settings::list_email_factors(&mut self.conn, after, limit).await
     }
 
     async fn get_setting(&mut self, scope: Id, name: &str) -> StoreResult<Option<Setting>> {
-        settings::get(&mut self.tx, scope, name).await
+        settings::get(&mut self.conn, scope, name).await
     }
     async fn put_setting(&mut self, setting: &Setting) -> StoreResult<()> {
-        settings::put(&mut self.tx, setting).await
+        settings::put(&mut self.conn, setting).await
     }
     async fn delete_setting(&mut self, scope: Id, name: &str) -> StoreResult<bool> {
-        settings::delete(&mut self.tx, scope, name).await
+        settings::delete(&mut self.conn, scope, name).await
     }
     async fn list_all_settings(&mut self) -> StoreResult<Vec<Setting>> {
-        settings::list_all(&mut self.tx).await
+        settings::list_all(&mut self.conn).await
     }
 
     async fn count_login_attempt(
@@ -251,42 +275,42 @@ impl StoreTx for SqliteTx {
         at: Timestamp,
         window_start: Timestamp,
     ) -> StoreResult<i64> {
-        throttle::count_attempt(&mut self.tx, key, at, window_start).await
+        throttle::count_attempt(&mut self.conn, key, at, window_start).await
     }
     async fn login_attempts(&mut self, key: &str, window_start: Timestamp) -> StoreResult<i64> {
-        throttle::attempts(&mut self.tx, key, window_start).await
+        throttle::attempts(&mut self.conn, key, window_start).await
     }
     async fn clear_login_attempts(&mut self, key: &str) -> StoreResult<()> {
-        throttle::clear(&mut self.tx, key).await
+        throttle::clear(&mut self.conn, key).await
     }
 
     async fn upsert_resource_type(&mut self, t: &ResourceType) -> StoreResult<()> {
-        resources::upsert_type(&mut self.tx, t).await
+        resources::upsert_type(&mut self.conn, t).await
     }
     async fn get_resource_type(&mut self, name: &str) -> StoreResult<Option<ResourceType>> {
-        resources::get_type(&mut self.tx, name).await
+        resources::get_type(&mut self.conn, name).await
     }
     async fn list_resource_types(&mut self) -> StoreResult<Vec<ResourceType>> {
-        resources::list_types(&mut self.tx).await
+        resources::list_types(&mut self.conn).await
     }
     async fn delete_resource_type(&mut self, name: &str) -> StoreResult<bool> {
-        resources::delete_type(&mut self.tx, name).await
+        resources::delete_type(&mut self.conn, name).await
     }
     async fn resource_type_in_use(&mut self, name: &str) -> StoreResult<bool> {
-        resources::type_in_use(&mut self.tx, name).await
+        resources::type_in_use(&mut self.conn, name).await
     }
 
     async fn insert_resource(&mut self, r: &Resource) -> StoreResult<()> {
-        resources::insert(&mut self.tx, r).await
+        resources::insert(&mut self.conn, r).await
     }
     async fn update_resource(&mut self, r: &Resource) -> StoreResult<()> {
-        resources::update(&mut self.tx, r).await
+        resources::update(&mut self.conn, r).await
     }
     async fn delete_resource(&mut self, id: Id) -> StoreResult<()> {
-        resources::delete(&mut self.tx, id).await
+        resources::delete(&mut self.conn, id).await
     }
     async fn get_resource(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Resource>> {
-        resources::get(&mut self.tx, scope, id).await
+        resources::get(&mut self.conn, scope, id).await
     }
     async fn list_resources(
         &mut self,
@@ -294,23 +318,23 @@ impl StoreTx for SqliteTx {
         query: &ResourceQuery,
         page: PageReq,
     ) -> StoreResult<Vec<Resource>> {
-        resources::list(&mut self.tx, scope, query, page).await
+        resources::list(&mut self.conn, scope, query, page).await
     }
     async fn insert_resource_group(&mut self, g: &ResourceGroup) -> StoreResult<()> {
-        resources::insert_group(&mut self.tx, g).await
+        resources::insert_group(&mut self.conn, g).await
     }
     async fn update_resource_group(&mut self, g: &ResourceGroup) -> StoreResult<()> {
-        resources::update_group(&mut self.tx, g).await
+        resources::update_group(&mut self.conn, g).await
     }
     async fn delete_resource_group(&mut self, id: Id) -> StoreResult<()> {
-        resources::delete_group(&mut self.tx, id).await
+        resources::delete_group(&mut self.conn, id).await
     }
     async fn get_resource_group(
         &mut self,
         scope: TenantScope,
         id: Id,
     ) -> StoreResult<Option<ResourceGroup>> {
-        resources::get_group(&mut self.tx, scope, id).await
+        resources::get_group(&mut self.conn, scope, id).await
     }
     async fn list_resource_groups(
         &mut self,
@@ -318,29 +342,29 @@ impl StoreTx for SqliteTx {
         query: &OwnedQuery,
         page: PageReq,
     ) -> StoreResult<Vec<ResourceGroup>> {
-        resources::list_groups(&mut self.tx, scope, query, page).await
+        resources::list_groups(&mut self.conn, scope, query, page).await
     }
     async fn add_resource_group_member(&mut self, group: Id, resource: Id) -> StoreResult<bool> {
-        resources::add_member(&mut self.tx, group, resource).await
+        resources::add_member(&mut self.conn, group, resource).await
     }
     async fn remove_resource_group_member(&mut self, group: Id, resource: Id) -> StoreResult<bool> {
-        resources::remove_member(&mut self.tx, group, resource).await
+        resources::remove_member(&mut self.conn, group, resource).await
     }
     async fn resource_groups_of(&mut self, resource: Id) -> StoreResult<Vec<Id>> {
-        resources::groups_of(&mut self.tx, resource).await
+        resources::groups_of(&mut self.conn, resource).await
     }
 
     async fn insert_project(&mut self, p: &Project) -> StoreResult<()> {
-        projects::insert(&mut self.tx, p).await
+        projects::insert(&mut self.conn, p).await
     }
     async fn update_project(&mut self, p: &Project) -> StoreResult<()> {
-        projects::update(&mut self.tx, p).await
+        projects::update(&mut self.conn, p).await
     }
     async fn delete_project(&mut self, id: Id) -> StoreResult<()> {
-        projects::delete(&mut self.tx, id).await
+        projects::delete(&mut self.conn, id).await
     }
     async fn get_project(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Project>> {
-        projects::get(&mut self.tx, scope, id).await
+        projects::get(&mut self.conn, scope, id).await
     }
     async fn list_projects(
         &mut self,
@@ -348,19 +372,19 @@ impl StoreTx for SqliteTx {
         query: &OwnedQuery,
         page: PageReq,
     ) -> StoreResult<Vec<Project>> {
-        projects::list(&mut self.tx, scope, query, page).await
+        projects::list(&mut self.conn, scope, query, page).await
     }
     async fn attach_group(&mut self, project: Id, group: Id, at: Timestamp) -> StoreResult<bool> {
-        projects::attach_group(&mut self.tx, project, group, at).await
+        projects::attach_group(&mut self.conn, project, group, at).await
     }
     async fn detach_group(&mut self, project: Id, group: Id) -> StoreResult<bool> {
-        projects::detach_group(&mut self.tx, project, group).await
+        projects::detach_group(&mut self.conn, project, group).await
     }
     async fn attached_groups(&mut self, project: Id) -> StoreResult<Vec<Id>> {
-        projects::attached_groups(&mut self.tx, project).await
+        projects::attached_groups(&mut self.conn, project).await
     }
     async fn projects_of_group(&mut self, group: Id) -> StoreResult<Vec<Id>> {
-        projects::projects_of_group(&mut self.tx, group).await
+        projects::projects_of_group(&mut self.conn, group).await
     }
     async fn add_project_member(
         &mut self,
@@ -368,33 +392,33 @@ impl StoreTx for SqliteTx {
         user: Id,
         at: Timestamp,
     ) -> StoreResult<bool> {
-        projects::add_member(&mut self.tx, project, user, at).await
+        projects::add_member(&mut self.conn, project, user, at).await
     }
     async fn remove_project_member(&mut self, project: Id, user: Id) -> StoreResult<bool> {
-        projects::remove_member(&mut self.tx, project, user).await
+        projects::remove_member(&mut self.conn, project, user).await
     }
     async fn list_project_members(
         &mut self,
         project: Id,
         page: PageReq,
     ) -> StoreResult<Vec<(Id, Timestamp)>> {
-        projects::list_members(&mut self.tx, project, page).await
+        projects::list_members(&mut self.conn, project, page).await
     }
     async fn projects_of_user(&mut self, user: Id) -> StoreResult<Vec<Id>> {
-        projects::projects_of_user(&mut self.tx, user).await
+        projects::projects_of_user(&mut self.conn, user).await
     }
 
     async fn insert_role(&mut self, r: &Role) -> StoreResult<()> {
-        grants::insert_role(&mut self.tx, r).await
+        grants::insert_role(&mut self.conn, r).await
     }
     async fn update_role(&mut self, r: &Role) -> StoreResult<()> {
-        grants::update_role(&mut self.tx, r).await
+        grants::update_role(&mut self.conn, r).await
     }
     async fn delete_role(&mut self, id: Id) -> StoreResult<()> {
-        grants::delete_role(&mut self.tx, id).await
+        grants::delete_role(&mut self.conn, id).await
     }
     async fn get_role(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Role>> {
-        grants::get_role(&mut self.tx, scope, id).await
+        grants::get_role(&mut self.conn, scope, id).await
     }
     async fn list_roles(
         &mut self,
@@ -402,25 +426,25 @@ impl StoreTx for SqliteTx {
         query: &OwnedQuery,
         page: PageReq,
     ) -> StoreResult<Vec<Role>> {
-        grants::list_roles(&mut self.tx, scope, query, page).await
+        grants::list_roles(&mut self.conn, scope, query, page).await
     }
     async fn role_in_use(&mut self, id: Id) -> StoreResult<bool> {
-        grants::role_in_use(&mut self.tx, id).await
+        grants::role_in_use(&mut self.conn, id).await
     }
     async fn insert_grant(&mut self, g: &Grant) -> StoreResult<()> {
-        grants::insert(&mut self.tx, g).await
+        grants::insert(&mut self.conn, g).await
     }
     async fn update_grant(&mut self, g: &Grant) -> StoreResult<()> {
-        grants::update(&mut self.tx, g).await
+        grants::update(&mut self.conn, g).await
     }
     async fn delete_grant(&mut self, id: Id) -> StoreResult<bool> {
-        grants::delete(&mut self.tx, id).await
+        grants::delete(&mut self.conn, id).await
     }
     async fn delete_grants_between(&mut self, subject: Id, scope: Id) -> StoreResult<Vec<Id>> {
-        grants::delete_between(&mut self.tx, subject, scope).await
+        grants::delete_between(&mut self.conn, subject, scope).await
     }
     async fn get_grant(&mut self, scope: TenantScope, id: Id) -> StoreResult<Option<Grant>> {
-        grants::get(&mut self.tx, scope, id).await
+        grants::get(&mut self.conn, scope, id).await
     }
     async fn list_grants(
         &mut self,
@@ -428,50 +452,50 @@ impl StoreTx for SqliteTx {
         query: &GrantQuery,
         page: PageReq,
     ) -> StoreResult<Vec<Grant>> {
-        grants::list(&mut self.tx, scope, query, page).await
+        grants::list(&mut self.conn, scope, query, page).await
     }
 
     async fn record_access_changes(&mut self, changes: &[AccessChange]) -> StoreResult<i64> {
-        changes::record(&mut self.tx, changes).await
+        changes::record(&mut self.conn, changes).await
     }
     async fn access_version(&mut self) -> StoreResult<i64> {
-        changes::version(&mut self.tx).await
+        changes::version(&mut self.conn).await
     }
     async fn access_changes_since(
         &mut self,
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<(i64, AccessChange)>> {
-        changes::since(&mut self.tx, after, limit).await
+        changes::since(&mut self.conn, after, limit).await
     }
     async fn access_snapshot(&mut self) -> StoreResult<AccessSnapshot> {
-        snapshot::snapshot(&mut self.tx).await
+        snapshot::snapshot(&mut self.conn).await
     }
 
     async fn row_counts(&mut self) -> StoreResult<RowCounts> {
-        verify::row_counts(&mut self.tx).await
+        verify::row_counts(&mut self.conn).await
     }
     async fn list_users_with_hashes(
         &mut self,
         page: PageReq,
     ) -> StoreResult<Vec<(User, Option<String>)>> {
-        users::list_with_hashes(&mut self.tx, page).await
+        users::list_with_hashes(&mut self.conn, page).await
     }
     async fn list_all_memberships(
         &mut self,
         after: Option<(Id, Id)>,
         limit: u32,
     ) -> StoreResult<Vec<Membership>> {
-        groups::list_all_memberships(&mut self.tx, after, limit).await
+        groups::list_all_memberships(&mut self.conn, after, limit).await
     }
     async fn list_all_tokens(&mut self, page: PageReq) -> StoreResult<Vec<(TokenRecord, Vec<u8>)>> {
-        tokens::list_all(&mut self.tx, page).await
+        tokens::list_all(&mut self.conn, page).await
     }
     async fn insert_audit_events(&mut self, events: &[AuditEvent]) -> StoreResult<()> {
-        audit::insert_many(&mut self.tx, events).await
+        audit::insert_many(&mut self.conn, events).await
     }
 
     async fn consistency_problems(&mut self) -> StoreResult<Vec<String>> {
-        verify::problems(&mut self.tx).await
+        verify::problems(&mut self.conn).await
     }
 }

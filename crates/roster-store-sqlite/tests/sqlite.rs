@@ -537,7 +537,7 @@ async fn write_batches_finish_when_their_caller_stops_waiting() {
         ];
         // Polled once (which hands the batch to SQLite), then given up after 0 to 195 µs in
         // which SQLite's thread works on it: before, during and after its statements.
-        let mut batch = std::pin::pin!(store.write_batch(&writes));
+        let mut batch = Box::pin(store.write_batch(&writes));
         tokio::select! {
             biased;
             _ = &mut batch => {}
