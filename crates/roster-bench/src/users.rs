@@ -36,6 +36,9 @@ const FIRST: [&str; 16] = [
     "hedy",
     "niklaus",
 ];
+/// One generated user in this many is disabled: the rare status that a status filter seeks.
+const DISABLED_EVERY: u64 = 1000;
+
 const LAST: [&str; 16] = [
     "lovelace", "turing", "hopper", "dijkstra", "liskov", "knuth", "hamilton", "thompson", "allen",
     "ritchie", "perlman", "hoare", "johnson", "backus", "lamarr", "wirth",
@@ -105,21 +108,22 @@ pub async fn run(o: &Options<'_>) -> Result<Option<String>> {
         Load::Bulk => "in one bulk load (`Store::bulk_load`: rows first, indexes and foreign keys built once at the end)",
         Load::Rows => "in write transactions of 50,000 users (`StoreTx::insert_users`, `upsert_memberships`)",
     };
-    writeln!(out, "Each size: N users in one tenant, N/100 groups, 3N memberships, generated through the store {how}, no password hashing; then the real server over loopback HTTP, one client, keep-alive, {requests} requests per row, page size 50.\n")?;
-    writeln!(out, "| users | generate (s) | first page p50/p99 (ms) | 10,000 deep p50/p99 | by group p50/p99 | login prefix p50/p99 | name prefix p50/p99 | server RSS / peak (MiB) |")?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+    writeln!(out, "Each size: N users in one tenant, N/100 groups, 3N memberships, one user in {DISABLED_EVERY} disabled (the last column lists them), generated through the store {how}, no password hashing; then the real server over loopback HTTP, one client, keep-alive, {requests} requests per row, page size 50.\n")?;
+    writeln!(out, "| users | generate (s) | first page p50/p99 (ms) | 10,000 deep p50/p99 | by group p50/p99 | login prefix p50/p99 | name prefix p50/p99 | disabled p50/p99 | server RSS / peak (MiB) |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
     let mut login_line = String::new();
     for &n in sizes {
         let r = run_size(n, requests, keep_data, pg_url, load).await?;
         writeln!(
             out,
-            "| {n} | {:.1} | {} | {} | {} | {} | {} | {:.0} / {:.0} |",
+            "| {n} | {:.1} | {} | {} | {} | {} | {} | {} | {:.0} / {:.0} |",
             r.generate.as_secs_f64(),
             r.lists[0],
             r.lists[1],
             r.lists[2],
             r.lists[3],
             r.lists[4],
+            r.lists[5],
             r.rss.0,
             r.rss.1
         )?;
@@ -285,7 +289,7 @@ async fn run_size(
         cursor = body["next_cursor"].as_str().unwrap_or_default().to_string();
     }
     let mut lists = Vec::new();
-    let scenarios: [Box<dyn Fn(usize) -> String>; 5] = [
+    let scenarios: [Box<dyn Fn(usize) -> String>; 6] = [
         Box::new(|_| "/api/v1/users?limit=50".to_string()),
         Box::new(|_| format!("/api/v1/users?limit=50&cursor={cursor}")),
         Box::new(|i| {
@@ -301,6 +305,7 @@ async fn run_size(
             )
         }),
         Box::new(|i| format!("/api/v1/users?limit=50&q={}", &LAST[i % LAST.len()][..4])),
+        Box::new(|_| "/api/v1/users?limit=50&status=disabled".to_string()),
     ];
     for scenario in &scenarios {
         let mut samples = Vec::with_capacity(requests);
@@ -523,7 +528,11 @@ fn batch(
             last_name: Some(LAST[(j / 16 % 16) as usize].to_string()),
             phone: None,
             kind: UserKind::Internal,
-            status: UserStatus::Active,
+            status: if j % DISABLED_EVERY == DISABLED_EVERY - 1 {
+                UserStatus::Disabled
+            } else {
+                UserStatus::Active
+            },
             must_change_password: false,
             version: 1,
             created_at: at,

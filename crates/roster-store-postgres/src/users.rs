@@ -181,7 +181,7 @@ pub(crate) async fn list(
         filters::id_in(&mut q, "u.owner_id", owners);
     }
     if let Some(status) = query.status {
-        filters::text_eq(&mut q, "u.status", status.as_str());
+        filters::user_status(&mut q, "u.status", status);
     }
     if let Some(prefix) = &query.prefix {
         q.push(" AND (");

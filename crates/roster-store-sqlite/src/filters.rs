@@ -2,7 +2,7 @@
 //! and paging.
 
 use crate::rows::blob;
-use roster_core::model::OwnedQuery;
+use roster_core::model::{OwnedQuery, UserStatus};
 use roster_core::page::PageReq;
 use roster_core::store::TenantScope;
 use roster_core::Id;
@@ -27,6 +27,17 @@ pub(crate) fn id_eq(q: &mut QueryBuilder<'_, Sqlite>, column: &str, id: Id) {
 pub(crate) fn text_eq(q: &mut QueryBuilder<'_, Sqlite>, column: &str, value: &str) {
     q.push(format_args!(" AND {column} = "))
         .push_bind(value.to_owned());
+}
+
+/// Adds `AND <column> = status` for a user's status. For a status other than active it adds
+/// the condition of the partial index `users_tenant_inactive` as well: the planner uses a
+/// partial index only for a query that names its condition, and without it a filter on a rare
+/// status walks every user of the tenant.
+pub(crate) fn user_status(q: &mut QueryBuilder<'_, Sqlite>, column: &str, status: UserStatus) {
+    text_eq(q, column, status.as_str());
+    if status != UserStatus::Active {
+        q.push(format_args!(" AND {column} <> 'active'"));
+    }
 }
 
 /// Adds `AND <column> IN (ids)`; the caller handles an empty list (SQL has no empty `IN`).

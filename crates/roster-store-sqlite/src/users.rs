@@ -256,7 +256,7 @@ pub(crate) async fn list(
         filters::id_in(&mut q, &format!("{mark}u.owner_id"), owners);
     }
     if let Some(status) = query.status {
-        filters::text_eq(&mut q, "u.status", status.as_str());
+        filters::user_status(&mut q, "u.status", status);
     }
     if let Some(only) = query.only {
         filters::id_eq(&mut q, "u.id", only);
