@@ -276,88 +276,115 @@ pub struct AccessIndex {
 }
 
 impl AccessIndex {
-    /// An index holding exactly the snapshot's facts (and the built-in roles).
+    /// An index holding exactly the snapshot's facts (and the built-in roles). Each part of
+    /// the snapshot is dropped once used, and memberships are matched to their users by
+    /// sorting them in place rather than in a map of their own: with millions of memberships
+    /// those copies were the peak of a server's memory at start.
     pub fn build(snapshot: AccessSnapshot) -> Self {
+        let AccessSnapshot {
+            version,
+            nodes,
+            users,
+            groups,
+            mut memberships,
+            projects,
+            attachments,
+            resources,
+            resource_groups,
+            resource_group_members,
+            roles,
+            grants,
+        } = snapshot;
         let mut ix = AccessIndex {
-            version: snapshot.version,
+            version,
             ..AccessIndex::default()
         };
         // Handles in an order that keeps what every decision reads (org nodes, roles, groups,
         // resource groups) together at the front.
-        let ids = snapshot.nodes.len()
-            + snapshot.groups.len()
-            + snapshot.users.len()
-            + snapshot.projects.len()
-            + snapshot.resources.len()
-            + snapshot.resource_groups.len()
-            + snapshot.roles.len();
+        let ids = nodes.len()
+            + groups.len()
+            + users.len()
+            + projects.len()
+            + resources.len()
+            + resource_groups.len()
+            + roles.len();
         ix.handles.reserve(ids);
         ix.ids.reserve(ids);
         ix.slots.reserve(ids);
         let builtin = builtin_roles();
-        for id in snapshot.nodes.iter().map(|n| n.id) {
+        for id in nodes.iter().map(|n| n.id) {
             ix.intern(id);
         }
-        for id in builtin.iter().chain(&snapshot.roles).map(|r| r.id) {
+        for id in builtin.iter().chain(&roles).map(|r| r.id) {
             ix.intern(id);
         }
-        for id in snapshot.groups.iter().map(|g| g.id) {
+        for id in groups.iter().map(|g| g.id) {
             ix.intern(id);
         }
-        for id in snapshot.resource_groups.iter().map(|g| g.id) {
+        for id in resource_groups.iter().map(|g| g.id) {
             ix.intern(id);
         }
-        for id in snapshot.projects.iter().map(|p| p.id) {
+        for id in projects.iter().map(|p| p.id) {
             ix.intern(id);
         }
 
-        for role in builtin.iter().chain(&snapshot.roles) {
+        for role in builtin.iter().chain(&roles) {
             ix.put_role(role);
         }
-        for n in &snapshot.nodes {
+        drop(roles);
+        for n in &nodes {
             ix.put_node(n);
         }
-        for g in &snapshot.groups {
+        drop(nodes);
+        for g in &groups {
             ix.put_group(g);
         }
-        for g in &snapshot.resource_groups {
+        for g in &resource_groups {
             ix.put_resource_group(g);
         }
+        drop(resource_groups);
         let mut project_groups: FxHashMap<Id, Vec<Id>> = FxHashMap::default();
-        for (project, group) in &snapshot.attachments {
-            project_groups.entry(*project).or_default().push(*group);
+        for (project, group) in attachments {
+            project_groups.entry(project).or_default().push(group);
         }
-        for g in &snapshot.groups {
+        for g in &groups {
             if g.level == crate::model::GroupLevel::Project {
                 project_groups.entry(g.owner).or_default().push(g.id);
             }
         }
-        for p in &snapshot.projects {
+        drop(groups);
+        for p in &projects {
             let groups = project_groups.remove(&p.id).unwrap_or_default();
             ix.put_project(p, &groups);
         }
-        let mut memberships: FxHashMap<Id, Vec<(Id, Window)>> = FxHashMap::default();
-        for m in &snapshot.memberships {
-            memberships
-                .entry(m.user)
-                .or_default()
-                .push((m.group, Window::new(m.valid_from, m.valid_until)));
+        drop(projects);
+        memberships.sort_unstable_by_key(|m| (m.user, m.group));
+        let mut of_user = Vec::new();
+        for u in &users {
+            let first = memberships.partition_point(|m| m.user < u.id);
+            of_user.clear();
+            of_user.extend(
+                memberships[first..]
+                    .iter()
+                    .take_while(|m| m.user == u.id)
+                    .map(|m| (m.group, Window::new(m.valid_from, m.valid_until))),
+            );
+            ix.put_user(u, &of_user);
         }
-        for u in &snapshot.users {
-            let groups = memberships.remove(&u.id).unwrap_or_default();
-            ix.put_user(u, &groups);
-        }
+        drop(memberships);
+        drop(users);
         let mut resource_groups: FxHashMap<Id, SmallVec<[Id; 2]>> = FxHashMap::default();
-        for (group, resource) in &snapshot.resource_group_members {
-            resource_groups.entry(*resource).or_default().push(*group);
+        for (group, resource) in resource_group_members {
+            resource_groups.entry(resource).or_default().push(group);
         }
-        for r in &snapshot.resources {
+        for r in &resources {
             let groups = resource_groups.remove(&r.id).unwrap_or_default();
             ix.put_resource(r, &groups);
         }
-        ix.grants.reserve(snapshot.grants.len());
-        ix.grant_slots.reserve(snapshot.grants.len());
-        for g in &snapshot.grants {
+        drop(resources);
+        ix.grants.reserve(grants.len());
+        ix.grant_slots.reserve(grants.len());
+        for g in &grants {
             ix.put_grant(g);
         }
         ix
