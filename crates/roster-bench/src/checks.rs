@@ -13,12 +13,9 @@ use roster_core::model::{AccessSnapshot, ResourceType, User, UserKind, UserStatu
 use roster_core::password::PasswordHasher;
 use roster_core::store::Store;
 use roster_core::{now, Service, ServiceSettings, SYSTEM_NODE_ID};
-use roster_store_postgres::PgStore;
-use roster_store_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Instant;
 
 const ADMIN_PASSWORD: &str = "bench-admin-password";
@@ -252,18 +249,7 @@ pub async fn run(
     };
     let t = Instant::now();
     {
-        let store: Arc<dyn Store> = match &database_url {
-            Some(url) => {
-                let s = PgStore::connect(url).await?;
-                s.migrate().await?;
-                Arc::new(s)
-            }
-            None => {
-                let s = SqliteStore::open(&dir.join("roster.db")).await?;
-                s.migrate().await?;
-                Arc::new(s)
-            }
-        };
+        let store = crate::users::open_store(database_url.as_deref(), &dir).await?;
         let service = Service::new(
             store.clone(),
             PasswordHasher::default(),

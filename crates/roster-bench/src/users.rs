@@ -450,9 +450,11 @@ pub enum Load {
     Rows,
 }
 
-/// Writes `n` users, `n / 100` groups and `3n` memberships, and returns the groups' ids.
-/// The benchmark's store, migrated: PostgreSQL at `database_url`, or SQLite in `dir`.
-async fn open_store(database_url: Option<&str>, dir: &std::path::Path) -> Result<Arc<dyn Store>> {
+/// A benchmark's store, migrated: PostgreSQL at `database_url`, or SQLite in `dir`.
+pub(crate) async fn open_store(
+    database_url: Option<&str>,
+    dir: &std::path::Path,
+) -> Result<Arc<dyn Store>> {
     Ok(match database_url {
         Some(url) => {
             let s = PgStore::connect(url).await?;
@@ -467,6 +469,7 @@ async fn open_store(database_url: Option<&str>, dir: &std::path::Path) -> Result
     })
 }
 
+/// Writes `n` users, `n / 100` groups and `3n` memberships, and returns the groups' ids.
 async fn generate(store: &dyn Store, tenant: Id, n: u64, load: Load) -> Result<Vec<Id>> {
     let at = now();
     let group_count = (n / 100).max(3);
