@@ -34,13 +34,13 @@ pub(crate) struct Connections {
 impl Connections {
     /// Opens one connection with `options` (so a bad path or setting fails here, at start)
     /// and allows up to `size` at once.
-    pub(crate) async fn open(options: SqliteConnectOptions, size: usize) -> StoreResult<Self> {
+    pub(crate) async fn open(options: SqliteConnectOptions, size: usize) -> StoreResult<Arc<Self>> {
         let first = options.connect().await.map_err(db_err)?;
-        Ok(Connections {
+        Ok(Arc::new(Connections {
             options,
             idle: Mutex::new(vec![first]),
             permits: Arc::new(Semaphore::new(size)),
-        })
+        }))
     }
 
     /// Waits for a connection, opening one when none is idle.
@@ -116,8 +116,7 @@ mod tests {
         let options = SqliteConnectOptions::new()
             .filename(dir.path().join("c.db"))
             .create_if_missing(true);
-        let set = Arc::new(Connections::open(options, size).await.unwrap());
-        (dir, set)
+        (dir, Connections::open(options, size).await.unwrap())
     }
 
     /// A connection's own state (here a temporary table) tells which connection a lease got.

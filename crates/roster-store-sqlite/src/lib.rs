@@ -96,7 +96,6 @@ impl SqliteStore {
             1,
         )
         .await?;
-        let writer = Arc::new(writer);
         sqlx::query("PRAGMA optimize = 0x10002")
             .execute(&mut *writer.lease().await?)
             .await
@@ -108,7 +107,6 @@ impl SqliteStore {
             READERS,
         )
         .await?;
-        let readers = Arc::new(readers);
         tracing::debug!(path = %path.display(), "opened SQLite store");
         Ok(SqliteStore { writer, readers })
     }

@@ -26,15 +26,16 @@ pub(crate) struct SqliteTx {
 }
 
 impl SqliteTx {
-    /// Begins a transaction on `conn` with `statement` (`BEGIN` when `None`).
-    pub(crate) async fn begin(
-        mut conn: Lease,
-        statement: Option<&'static str>,
-    ) -> StoreResult<Self> {
-        SqliteTransactionManager::begin(&mut conn, statement.map(Cow::Borrowed))
+    /// Begins a transaction on `conn` with `statement` (`BEGIN` when `None`). The transaction
+    /// counts as open from the start: a caller that stops waiting after `BEGIN` was sent, or a
+    /// `BEGIN` that fails, leaves a `ROLLBACK` queued behind it (which does nothing when no
+    /// transaction began), so the connection never goes back to its set inside one.
+    pub(crate) async fn begin(conn: Lease, statement: Option<&'static str>) -> StoreResult<Self> {
+        let mut tx = SqliteTx { conn, open: true };
+        SqliteTransactionManager::begin(&mut tx.conn, statement.map(Cow::Borrowed))
             .await
             .map_err(db_err)?;
-        Ok(SqliteTx { conn, open: true })
+        Ok(tx)
     }
 }
 
