@@ -7,6 +7,7 @@ use crate::row::SqlRow;
 use roster_core::access::builtin;
 use roster_core::store::{RowCounts, StoreResult};
 use roster_core::{Id, SYSTEM_NODE_ID};
+use Value::{Id as IdOf, Text};
 
 /// At most this many problems of one kind are listed; a last sentence says when there are more.
 pub const MAX_PER_CHECK: usize = 100;
@@ -19,30 +20,56 @@ pub struct Dialect {
     pub id_text: fn(&str) -> String,
 }
 
-/// One rule: a query selecting the rows that break it, and the sentence for such a row.
-pub struct Check<R> {
+/// A value a rule's sentence names, read from the row that broke it.
+#[derive(Clone, Copy)]
+pub enum Value {
+    /// An id column.
+    Id(&'static str),
+    /// A text column.
+    Text(&'static str),
+}
+/// One rule: a query selecting the rows that break it, and the sentence for such a row, whose
+/// `{}` are filled with the row's `values` in order.
+pub struct Check {
     sql: String,
-    describe: fn(&R) -> StoreResult<String>,
+    sentence: String,
+    values: &'static [Value],
 }
 
-fn check<R>(sql: impl Into<String>, describe: fn(&R) -> StoreResult<String>) -> Check<R> {
+fn check(sql: impl Into<String>, sentence: impl Into<String>, values: &'static [Value]) -> Check {
     Check {
         sql: sql.into(),
-        describe,
+        sentence: sentence.into(),
+        values,
     }
 }
 
-impl<R: SqlRow> Check<R> {
+impl Check {
     /// The rule's query, asking for one row more than is listed.
     pub fn query(&self) -> String {
         format!("{} LIMIT {}", self.sql, MAX_PER_CHECK + 1)
     }
 
+    /// The sentence for one row that breaks the rule.
+    fn describe<R: SqlRow>(&self, row: &R) -> StoreResult<String> {
+        let mut out = String::with_capacity(self.sentence.len() + 40 * self.values.len());
+        let mut parts = self.sentence.split("{}");
+        out.push_str(parts.next().unwrap_or_default());
+        for (value, part) in self.values.iter().zip(parts) {
+            match *value {
+                IdOf(column) => out.push_str(&row.id(column)?.to_string()),
+                Text(column) => out.push_str(row.text(column)?),
+            }
+            out.push_str(part);
+        }
+        Ok(out)
+    }
+
     /// Adds a sentence for each of the rows [`Check::query`] selected to `problems`, and one
     /// more when there were too many to list.
-    pub fn report(&self, rows: &[R], problems: &mut Vec<String>) -> StoreResult<()> {
+    pub fn report<R: SqlRow>(&self, rows: &[R], problems: &mut Vec<String>) -> StoreResult<()> {
         for row in rows.iter().take(MAX_PER_CHECK) {
-            problems.push((self.describe)(row)?);
+            problems.push(self.describe(row)?);
         }
         if rows.len() > MAX_PER_CHECK {
             problems.push(format!(
@@ -54,7 +81,7 @@ impl<R: SqlRow> Check<R> {
 }
 
 /// Every rule, in the dialect's SQL.
-pub fn checks<R: SqlRow>(dialect: &Dialect) -> Vec<Check<R>> {
+pub fn checks(dialect: &Dialect) -> Vec<Check> {
     let root = (dialect.id_literal)(SYSTEM_NODE_ID);
     let builtin_roles = builtin::builtin_roles()
         .iter()
@@ -63,190 +90,117 @@ pub fn checks<R: SqlRow>(dialect: &Dialect) -> Vec<Check<R>> {
         .join(", ");
     let node_path = (dialect.id_text)("n.id");
     let mut checks = vec![
-        check::<R>(
-            format!("SELECT 1 AS missing WHERE NOT EXISTS (SELECT 1 FROM org_nodes WHERE id = {root})"),
-            |_| Ok(format!("the system root org node {SYSTEM_NODE_ID} is missing")),
+        check(
+            format!(
+                "SELECT 1 AS missing \
+                 WHERE NOT EXISTS (SELECT 1 FROM org_nodes WHERE id = {root})"
+            ),
+            format!("the system root org node {SYSTEM_NODE_ID} is missing"),
+            &[],
         ),
-        check::<R>(
+        check(
             format!(
                 "SELECT n.id FROM org_nodes n WHERE n.id = {root} \
                  AND (n.kind <> 'system' OR n.tenant_id <> n.id)"
             ),
-            |r| {
-                Ok(format!(
-                    "the system root org node {} is not of kind system or not its own tenant",
-                    r.id("id")?
-                ))
-            },
+            "the system root org node {} is not of kind system or not its own tenant",
+            &[IdOf("id")],
         ),
-        check::<R>(
+        check(
             format!("SELECT n.id FROM org_nodes n WHERE n.parent_id IS NULL AND n.id <> {root}"),
-            |r| {
-                Ok(format!(
-                    "org node {} has no parent but is not the system root",
-                    r.id("id")?
-                ))
-            },
+            "org node {} has no parent but is not the system root",
+            &[IdOf("id")],
         ),
-        check::<R>(
+        check(
             "SELECT n.id, n.parent_id FROM org_nodes n LEFT JOIN org_nodes p ON p.id = n.parent_id \
              WHERE n.parent_id IS NOT NULL AND p.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "org node {} has a missing parent {}",
-                    r.id("id")?,
-                    r.id("parent_id")?
-                ))
-            },
+            "org node {} has a missing parent {}",
+            &[IdOf("id"), IdOf("parent_id")],
         ),
-        check::<R>(
+        check(
             format!(
                 "SELECT n.id FROM org_nodes n WHERE n.kind = 'tenant' \
                  AND (n.tenant_id <> n.id OR n.parent_id <> {root})"
             ),
-            |r| {
-                Ok(format!(
-                    "tenant {} is not its own tenant or does not lie directly below the system root",
-                    r.id("id")?
-                ))
-            },
+            "tenant {} is not its own tenant or does not lie directly below the system root",
+            &[IdOf("id")],
         ),
-        check::<R>(
+        check(
             "SELECT n.id, n.tenant_id, p.tenant_id AS parent_tenant FROM org_nodes n \
              JOIN org_nodes p ON p.id = n.parent_id \
              WHERE n.kind NOT IN ('system', 'tenant') AND n.tenant_id <> p.tenant_id",
-            |r| {
-                Ok(format!(
-                    "org node {} lies in tenant {} but its parent lies in tenant {}",
-                    r.id("id")?,
-                    r.id("tenant_id")?,
-                    r.id("parent_tenant")?
-                ))
-            },
+            "org node {} lies in tenant {} but its parent lies in tenant {}",
+            &[IdOf("id"), IdOf("tenant_id"), IdOf("parent_tenant")],
         ),
-        check::<R>(
+        check(
             "SELECT n.id FROM org_nodes n JOIN org_nodes p ON p.id = n.parent_id \
              WHERE n.kind = 'customer' AND p.kind NOT IN ('tenant', 'customer')",
-            |r| {
-                Ok(format!(
-                    "customer {} does not lie below a tenant or customer",
-                    r.id("id")?
-                ))
-            },
+            "customer {} does not lie below a tenant or customer",
+            &[IdOf("id")],
         ),
-        check::<R>(
+        check(
             format!(
                 "SELECT n.id FROM org_nodes n LEFT JOIN org_nodes p ON p.id = n.parent_id \
                  WHERE n.path <> COALESCE(p.path, '') || {node_path} || '/'"
             ),
-            |r| {
-                Ok(format!(
-                    "org node {} has a path that does not extend its parent's",
-                    r.id("id")?
-                ))
-            },
+            "org node {} has a path that does not extend its parent's",
+            &[IdOf("id")],
         ),
-        check::<R>(
+        check(
             "SELECT u.id, u.owner_id FROM users u LEFT JOIN org_nodes o ON o.id = u.owner_id \
              WHERE o.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "user {} is owned by a missing org node {}",
-                    r.id("id")?,
-                    r.id("owner_id")?
-                ))
-            },
+            "user {} is owned by a missing org node {}",
+            &[IdOf("id"), IdOf("owner_id")],
         ),
-        check::<R>(
+        check(
             "SELECT u.id, u.tenant_id, o.tenant_id AS owner_tenant FROM users u \
              JOIN org_nodes o ON o.id = u.owner_id WHERE u.tenant_id <> o.tenant_id",
-            |r| {
-                Ok(format!(
-                    "user {} lies in tenant {} but their owner lies in tenant {}",
-                    r.id("id")?,
-                    r.id("tenant_id")?,
-                    r.id("owner_tenant")?
-                ))
-            },
+            "user {} lies in tenant {} but their owner lies in tenant {}",
+            &[IdOf("id"), IdOf("tenant_id"), IdOf("owner_tenant")],
         ),
-        check::<R>(
+        check(
             "SELECT g.id, g.owner_id FROM user_groups g LEFT JOIN org_nodes o ON o.id = g.owner_id \
              WHERE g.level = 'org' AND o.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "group {} is owned by a missing org node {}",
-                    r.id("id")?,
-                    r.id("owner_id")?
-                ))
-            },
+            "group {} is owned by a missing org node {}",
+            &[IdOf("id"), IdOf("owner_id")],
         ),
-        check::<R>(
+        check(
             "SELECT g.id, g.tenant_id, o.tenant_id AS owner_tenant FROM user_groups g \
              JOIN org_nodes o ON o.id = g.owner_id \
              WHERE g.level = 'org' AND g.tenant_id <> o.tenant_id",
-            |r| {
-                Ok(format!(
-                    "group {} lies in tenant {} but its owner lies in tenant {}",
-                    r.id("id")?,
-                    r.id("tenant_id")?,
-                    r.id("owner_tenant")?
-                ))
-            },
+            "group {} lies in tenant {} but its owner lies in tenant {}",
+            &[IdOf("id"), IdOf("tenant_id"), IdOf("owner_tenant")],
         ),
-        check::<R>(
+        check(
             "SELECT m.group_id, m.user_id FROM memberships m LEFT JOIN users u ON u.id = m.user_id \
              WHERE u.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "a membership of group {} names a missing user {}",
-                    r.id("group_id")?,
-                    r.id("user_id")?
-                ))
-            },
+            "a membership of group {} names a missing user {}",
+            &[IdOf("group_id"), IdOf("user_id")],
         ),
-        check::<R>(
+        check(
             "SELECT m.group_id, m.user_id FROM memberships m \
              LEFT JOIN user_groups g ON g.id = m.group_id WHERE g.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "a membership of user {} names a missing group {}",
-                    r.id("user_id")?,
-                    r.id("group_id")?
-                ))
-            },
+            "a membership of user {} names a missing group {}",
+            &[IdOf("user_id"), IdOf("group_id")],
         ),
-        check::<R>(
+        check(
             "SELECT m.group_id, m.user_id FROM memberships m \
              JOIN users u ON u.id = m.user_id JOIN user_groups g ON g.id = m.group_id \
              WHERE g.tenant_id <> u.tenant_id OR g.tenant_id <> m.tenant_id",
-            |r| {
-                Ok(format!(
-                    "the membership of user {} in group {} crosses tenants",
-                    r.id("user_id")?,
-                    r.id("group_id")?
-                ))
-            },
+            "the membership of user {} in group {} crosses tenants",
+            &[IdOf("user_id"), IdOf("group_id")],
         ),
-        check::<R>(
+        check(
             "SELECT t.id, t.user_id FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
              WHERE u.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "token {} belongs to a missing user {}",
-                    r.id("id")?,
-                    r.id("user_id")?
-                ))
-            },
+            "token {} belongs to a missing user {}",
+            &[IdOf("id"), IdOf("user_id")],
         ),
-        check::<R>(
+        check(
             "SELECT t.id FROM tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.tenant_id <> u.tenant_id",
-            |r| {
-                Ok(format!(
-                    "token {} lies in another tenant than its user",
-                    r.id("id")?
-                ))
-            },
+            "token {} lies in another tenant than its user",
+            &[IdOf("id")],
         ),
     ];
     checks.extend(access_checks(&builtin_roles));
@@ -257,21 +211,14 @@ pub fn checks<R: SqlRow>(dialect: &Dialect) -> Vec<Check<R>> {
         ("customer", "administrators"),
         ("customer", "users"),
     ] {
-        checks.push(check::<R>(
+        checks.push(check(
             format!(
                 "SELECT n.id, n.kind, n.name, '{group_kind}' AS group_kind FROM org_nodes n \
                  WHERE n.kind = '{node_kind}' AND NOT EXISTS (SELECT 1 FROM user_groups g \
                  WHERE g.owner_id = n.id AND g.kind = '{group_kind}')"
             ),
-            |r| {
-                Ok(format!(
-                    "{} {} ({}) has no {} group",
-                    r.text("kind")?,
-                    r.id("id")?,
-                    r.text("name")?,
-                    r.text("group_kind")?
-                ))
-            },
+            "{} {} ({}) has no {} group",
+            &[Text("kind"), IdOf("id"), Text("name"), Text("group_kind")],
         ));
     }
     checks
@@ -279,239 +226,146 @@ pub fn checks<R: SqlRow>(dialect: &Dialect) -> Vec<Check<R>> {
 
 /// The access model's rules: owners, links and grants name rows that exist, in the same
 /// tenant. `builtin_roles` is the SQL list of the built-in roles' ids, which are not stored.
-fn access_checks<R: SqlRow>(builtin_roles: &str) -> Vec<Check<R>> {
+fn access_checks(builtin_roles: &str) -> Vec<Check> {
     vec![
-        check::<R>(
+        check(
             "SELECT r.id, r.owner_id FROM resources r \
              LEFT JOIN org_nodes o ON o.id = r.owner_id LEFT JOIN projects p ON p.id = r.owner_id \
              WHERE o.id IS NULL AND p.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "resource {} is owned by a missing org node or project {}",
-                    r.id("id")?,
-                    r.id("owner_id")?
-                ))
-            },
+            "resource {} is owned by a missing org node or project {}",
+            &[IdOf("id"), IdOf("owner_id")],
         ),
-        check::<R>(
+        check(
             "SELECT r.id FROM resources r \
              LEFT JOIN org_nodes o ON o.id = r.owner_id LEFT JOIN projects p ON p.id = r.owner_id \
              WHERE COALESCE(o.tenant_id, p.tenant_id) <> r.tenant_id",
-            |r| {
-                Ok(format!(
-                    "resource {} lies in another tenant than its owner",
-                    r.id("id")?
-                ))
-            },
+            "resource {} lies in another tenant than its owner",
+            &[IdOf("id")],
         ),
-        check::<R>(
+        check(
             "SELECT rg.id, rg.owner_id FROM resource_groups rg \
              LEFT JOIN org_nodes o ON o.id = rg.owner_id LEFT JOIN projects p ON p.id = rg.owner_id \
              WHERE o.id IS NULL AND p.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "resource group {} is owned by a missing org node or project {}",
-                    r.id("id")?,
-                    r.id("owner_id")?
-                ))
-            },
+            "resource group {} is owned by a missing org node or project {}",
+            &[IdOf("id"), IdOf("owner_id")],
         ),
-        check::<R>(
+        check(
             "SELECT rg.id FROM resource_groups rg \
              LEFT JOIN org_nodes o ON o.id = rg.owner_id LEFT JOIN projects p ON p.id = rg.owner_id \
              WHERE COALESCE(o.tenant_id, p.tenant_id) <> rg.tenant_id",
-            |r| {
-                Ok(format!(
-                    "resource group {} lies in another tenant than its owner",
-                    r.id("id")?
-                ))
-            },
+            "resource group {} lies in another tenant than its owner",
+            &[IdOf("id")],
         ),
-        check::<R>(
+        check(
             "SELECT m.group_id, m.resource_id FROM resource_group_members m \
              LEFT JOIN resource_groups rg ON rg.id = m.group_id \
              LEFT JOIN resources r ON r.id = m.resource_id WHERE rg.id IS NULL OR r.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "the membership of resource {} in resource group {} names a missing row",
-                    r.id("resource_id")?,
-                    r.id("group_id")?
-                ))
-            },
+            "the membership of resource {} in resource group {} names a missing row",
+            &[IdOf("resource_id"), IdOf("group_id")],
         ),
-        check::<R>(
+        check(
             "SELECT m.group_id, m.resource_id FROM resource_group_members m \
              JOIN resource_groups rg ON rg.id = m.group_id JOIN resources r ON r.id = m.resource_id \
              WHERE rg.tenant_id <> r.tenant_id",
-            |r| {
-                Ok(format!(
-                    "the membership of resource {} in resource group {} crosses tenants",
-                    r.id("resource_id")?,
-                    r.id("group_id")?
-                ))
-            },
+            "the membership of resource {} in resource group {} crosses tenants",
+            &[IdOf("resource_id"), IdOf("group_id")],
         ),
-        check::<R>(
+        check(
             "SELECT p.id, p.owner_id FROM projects p LEFT JOIN org_nodes o ON o.id = p.owner_id \
              WHERE o.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "project {} is owned by a missing org node {}",
-                    r.id("id")?,
-                    r.id("owner_id")?
-                ))
-            },
+            "project {} is owned by a missing org node {}",
+            &[IdOf("id"), IdOf("owner_id")],
         ),
-        check::<R>(
+        check(
             "SELECT p.id FROM projects p JOIN org_nodes o ON o.id = p.owner_id \
              WHERE p.tenant_id <> o.tenant_id",
-            |r| {
-                Ok(format!(
-                    "project {} lies in another tenant than its owner",
-                    r.id("id")?
-                ))
-            },
+            "project {} lies in another tenant than its owner",
+            &[IdOf("id")],
         ),
-        check::<R>(
+        check(
             "SELECT g.id, g.owner_id FROM user_groups g LEFT JOIN projects p ON p.id = g.owner_id \
              WHERE g.level = 'project' AND (p.id IS NULL OR p.tenant_id <> g.tenant_id)",
-            |r| {
-                Ok(format!(
-                    "project-level group {} is owned by a missing project, or one of another \
-                     tenant, {}",
-                    r.id("id")?,
-                    r.id("owner_id")?
-                ))
-            },
+            "project-level group {} is owned by a missing project, or one of another \
+             tenant, {}",
+            &[IdOf("id"), IdOf("owner_id")],
         ),
-        check::<R>(
+        check(
             "SELECT m.project_id, m.user_id FROM project_members m \
              LEFT JOIN projects p ON p.id = m.project_id LEFT JOIN users u ON u.id = m.user_id \
              WHERE p.id IS NULL OR u.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "the membership of user {} in project {} names a missing row",
-                    r.id("user_id")?,
-                    r.id("project_id")?
-                ))
-            },
+            "the membership of user {} in project {} names a missing row",
+            &[IdOf("user_id"), IdOf("project_id")],
         ),
-        check::<R>(
+        check(
             "SELECT m.project_id, m.user_id FROM project_members m \
              JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.user_id \
              WHERE p.tenant_id <> u.tenant_id",
-            |r| {
-                Ok(format!(
-                    "the membership of user {} in project {} crosses tenants",
-                    r.id("user_id")?,
-                    r.id("project_id")?
-                ))
-            },
+            "the membership of user {} in project {} crosses tenants",
+            &[IdOf("user_id"), IdOf("project_id")],
         ),
-        check::<R>(
+        check(
             "SELECT a.project_id, a.group_id FROM project_groups a \
              LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN user_groups g ON g.id = a.group_id \
              WHERE p.id IS NULL OR g.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "the attachment of group {} to project {} names a missing row",
-                    r.id("group_id")?,
-                    r.id("project_id")?
-                ))
-            },
+            "the attachment of group {} to project {} names a missing row",
+            &[IdOf("group_id"), IdOf("project_id")],
         ),
-        check::<R>(
+        check(
             "SELECT a.project_id, a.group_id FROM project_groups a \
              JOIN projects p ON p.id = a.project_id JOIN user_groups g ON g.id = a.group_id \
              WHERE g.level <> 'org' OR g.tenant_id <> p.tenant_id",
-            |r| {
-                Ok(format!(
-                    "group {} is attached to project {} but is not an org-level group of its \
-                     tenant",
-                    r.id("group_id")?,
-                    r.id("project_id")?
-                ))
-            },
+            "group {} is attached to project {} but is not an org-level group of its \
+             tenant",
+            &[IdOf("group_id"), IdOf("project_id")],
         ),
-        check::<R>(
+        check(
             "SELECT ro.id, ro.owner_id FROM roles ro LEFT JOIN org_nodes o ON o.id = ro.owner_id \
              WHERE o.id IS NULL OR o.tenant_id <> ro.tenant_id",
-            |r| {
-                Ok(format!(
-                    "role {} is owned by a missing org node, or one of another tenant, {}",
-                    r.id("id")?,
-                    r.id("owner_id")?
-                ))
-            },
+            "role {} is owned by a missing org node, or one of another tenant, {}",
+            &[IdOf("id"), IdOf("owner_id")],
         ),
-        check::<R>(
+        check(
             "SELECT gr.id FROM grants gr WHERE gr.subject_kind NOT IN ('user', 'group') \
              OR gr.scope_kind NOT IN ('node', 'project', 'resource_group', 'resource') \
              OR gr.effect NOT IN ('allow', 'deny')",
-            |r| {
-                Ok(format!(
-                    "grant {} has an unknown subject kind, scope kind or effect",
-                    r.id("id")?
-                ))
-            },
+            "grant {} has an unknown subject kind, scope kind or effect",
+            &[IdOf("id")],
         ),
-        check::<R>(
+        check(
             "SELECT gr.id, gr.subject_kind, gr.subject_id FROM grants gr \
              LEFT JOIN users u ON gr.subject_kind = 'user' AND u.id = gr.subject_id \
              LEFT JOIN user_groups g ON gr.subject_kind = 'group' AND g.id = gr.subject_id \
              WHERE gr.subject_kind IN ('user', 'group') AND u.id IS NULL AND g.id IS NULL",
-            |r| {
-                Ok(format!(
-                    "grant {} is given to a missing {} {}",
-                    r.id("id")?,
-                    r.text("subject_kind")?,
-                    r.id("subject_id")?
-                ))
-            },
+            "grant {} is given to a missing {} {}",
+            &[IdOf("id"), Text("subject_kind"), IdOf("subject_id")],
         ),
-        check::<R>(
+        check(
             format!("SELECT gr.id, gr.scope_kind, gr.scope_id \
-                     FROM grants gr {GRANT_SCOPE_JOINS} \
-                     WHERE gr.scope_kind IN ('node', 'project', 'resource_group', 'resource') \
-                     AND {GRANT_SCOPE_TENANT} IS NULL"),
-            |r| {
-                Ok(format!(
-                    "grant {} is held on a missing {} {}",
-                    r.id("id")?,
-                    r.text("scope_kind")?,
-                    r.id("scope_id")?
-                ))
-            },
+             FROM grants gr {GRANT_SCOPE_JOINS} \
+             WHERE gr.scope_kind IN ('node', 'project', 'resource_group', 'resource') \
+             AND {GRANT_SCOPE_TENANT} IS NULL"),
+            "grant {} is held on a missing {} {}",
+            &[IdOf("id"), Text("scope_kind"), IdOf("scope_id")],
         ),
-        check::<R>(
+        check(
             format!("SELECT gr.id, gr.scope_kind, gr.scope_id FROM grants gr {GRANT_SCOPE_JOINS} \
-                     WHERE {GRANT_SCOPE_TENANT} <> gr.tenant_id"),
-            |r| {
-                Ok(format!(
-                    "grant {} lies in another tenant than its scope, {} {}",
-                    r.id("id")?,
-                    r.text("scope_kind")?,
-                    r.id("scope_id")?
-                ))
-            },
+             WHERE {GRANT_SCOPE_TENANT} <> gr.tenant_id"),
+            "grant {} lies in another tenant than its scope, {} {}",
+            &[IdOf("id"), Text("scope_kind"), IdOf("scope_id")],
         ),
-        check::<R>(
+        check(
             format!(
                 "SELECT gr.id, gr.role_id FROM grants gr WHERE gr.role_id IS NOT NULL \
                  AND gr.role_id NOT IN ({builtin_roles}) \
                  AND NOT EXISTS (SELECT 1 FROM roles ro WHERE ro.id = gr.role_id)"
             ),
-            |r| {
-                Ok(format!(
-                    "grant {} is of a missing role {}",
-                    r.id("id")?,
-                    r.id("role_id")?
-                ))
-            },
+            "grant {} is of a missing role {}",
+            &[IdOf("id"), IdOf("role_id")],
         ),
-        check::<R>(
+        check(
             "SELECT 1 AS missing WHERE NOT EXISTS (SELECT 1 FROM access_version WHERE id = 1)",
-            |_| Ok("the access change log has no version row".to_owned()),
+            "the access change log has no version row",
+            &[],
         ),
     ]
 }
@@ -545,4 +399,25 @@ pub fn row_counts<R: SqlRow>(row: &R) -> StoreResult<RowCounts> {
         tokens: n("tokens")?,
         audit_events: n("audit_events")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sentence_has_a_place_for_each_value() {
+        let dialect = Dialect {
+            id_literal: |id| format!("'{id}'"),
+            id_text: |column| column.to_owned(),
+        };
+        for check in checks(&dialect) {
+            assert_eq!(
+                check.sentence.matches("{}").count(),
+                check.values.len(),
+                "{}",
+                check.sentence
+            );
+        }
+    }
 }
