@@ -41,6 +41,27 @@ fn bad_id(column: impl Display, e: uuid::Error) -> StoreError {
     StoreError::Other(format!("bad id in column {column}: {e}"))
 }
 
+/// The readers of text and integers, which both databases decode alike.
+macro_rules! values_both_databases_store_alike {
+    () => {
+        fn text<C: Column>(&self, column: C) -> StoreResult<&str> {
+            self.try_get(column).map_err(unreadable)
+        }
+
+        fn opt_text<C: Column>(&self, column: C) -> StoreResult<Option<&str>> {
+            self.try_get(column).map_err(unreadable)
+        }
+
+        fn int<C: Column>(&self, column: C) -> StoreResult<i64> {
+            self.try_get(column).map_err(unreadable)
+        }
+
+        fn opt_int<C: Column>(&self, column: C) -> StoreResult<Option<i64>> {
+            self.try_get(column).map_err(unreadable)
+        }
+    };
+}
+
 impl SqlRow for SqliteRow {
     fn id<C: Column>(&self, column: C) -> StoreResult<Id> {
         let bytes: &[u8] = self.try_get(column).map_err(unreadable)?;
@@ -54,21 +75,7 @@ impl SqlRow for SqliteRow {
             .transpose()
     }
 
-    fn text<C: Column>(&self, column: C) -> StoreResult<&str> {
-        self.try_get(column).map_err(unreadable)
-    }
-
-    fn opt_text<C: Column>(&self, column: C) -> StoreResult<Option<&str>> {
-        self.try_get(column).map_err(unreadable)
-    }
-
-    fn int<C: Column>(&self, column: C) -> StoreResult<i64> {
-        self.try_get(column).map_err(unreadable)
-    }
-
-    fn opt_int<C: Column>(&self, column: C) -> StoreResult<Option<i64>> {
-        self.try_get(column).map_err(unreadable)
-    }
+    values_both_databases_store_alike!();
 
     /// SQLite has no boolean type: a flag is an integer, and any but 0 is set.
     fn flag<C: Column>(&self, column: C) -> StoreResult<bool> {
@@ -85,21 +92,7 @@ impl SqlRow for PgRow {
         self.try_get(column).map_err(unreadable)
     }
 
-    fn text<C: Column>(&self, column: C) -> StoreResult<&str> {
-        self.try_get(column).map_err(unreadable)
-    }
-
-    fn opt_text<C: Column>(&self, column: C) -> StoreResult<Option<&str>> {
-        self.try_get(column).map_err(unreadable)
-    }
-
-    fn int<C: Column>(&self, column: C) -> StoreResult<i64> {
-        self.try_get(column).map_err(unreadable)
-    }
-
-    fn opt_int<C: Column>(&self, column: C) -> StoreResult<Option<i64>> {
-        self.try_get(column).map_err(unreadable)
-    }
+    values_both_databases_store_alike!();
 
     fn flag<C: Column>(&self, column: C) -> StoreResult<bool> {
         self.try_get(column).map_err(unreadable)
