@@ -1,30 +1,35 @@
-//! Password hashing with Argon2id at OWASP's parameters, off the async runtime and bounded
-//! to the core count so that a flood of logins cannot exhaust memory.
+//! Password hashing with Argon2id at OWASP's memory and passes, in two lanes, off the async
+//! runtime and bounded to the core count so that a flood of logins cannot exhaust memory.
 //!
-//! Hashes run on a pool of dedicated threads, one per core, each with a 19 MiB work area it
-//! allocates once and reuses. Allocating a fresh area per hash cost a login ~40% more CPU in
-//! page faults, zeroing and unmapping (measured with perf; see `docs/benchmarks.md`), and left
-//! peak memory to the allocator's mood. The hashing threads run in Linux's idle scheduling
-//! class, each kept to a CPU of its own: a hash takes ~15 ms of CPU and a check ~10 µs, and
-//! without it a flood of logins keeping every core busy would queue checks and list pages
-//! behind hashes. With it, a request thread that wakes takes the core at once, and the hashes
-//! still get every cycle nothing else wants.
+//! Hashes run on a pool of dedicated threads, one per core, in 19 MiB work areas allocated
+//! once and reused, one per hash in flight (at most one per core). Allocating a fresh area per
+//! hash cost a login ~40% more CPU in page faults, zeroing and unmapping (measured with perf;
+//! see `docs/benchmarks.md`), and left peak memory to the allocator's mood. A hash fills its
+//! two lanes in parallel when another hashing thread is free (work stealing, from the argon2
+//! crate's `parallel` feature on a rayon pool), so a lone login takes half the time, and one
+//! after the other when every thread is busy, so a flood costs no more CPU per hash. The
+//! hashing threads run in Linux's idle scheduling class, each kept to a CPU of its own: a hash
+//! takes ~15 ms of CPU and a check ~10 µs, and without it a flood of logins keeping every core
+//! busy would queue checks and list pages behind hashes. With it, a request thread that wakes
+//! takes the core at once, and the hashes still get every cycle nothing else wants.
 
 use crate::error::{CoreError, CoreResult};
-use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier, SaltString};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::password_hash::PasswordVerifier;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 /// OWASP's recommended Argon2id memory: 19 MiB.
 const MEMORY_KIB: u32 = 19 * 1024;
 /// OWASP's recommended Argon2id iterations.
 const ITERATIONS: u32 = 2;
-/// Lanes.
-const LANES: u32 = 1;
+/// Lanes: two, so that one hash can use two cores (the memory and passes are OWASP's, and an
+/// attacker's cost per guess is the same in any number of lanes).
+const LANES: u32 = 2;
 /// Bytes of hash output.
 const OUTPUT_LEN: usize = 32;
 /// The nice value of the hashing threads where the idle class is refused (0 is normal, 19
@@ -67,15 +72,34 @@ pub fn hash_totals() -> HashTotals {
 /// An Argon2 work area sized for [`params`].
 type WorkArea = Vec<Block>;
 
-/// One hash or verification, run by a hashing thread in its work area.
-type Job = Box<dyn FnOnce(&mut WorkArea) + Send>;
-
-/// Hashes and verifies passwords on dedicated low-priority threads, one hash per thread at a
-/// time, each thread with a work area that is allocated once and reused. The threads end
+/// Hashes and verifies passwords on dedicated low-priority threads, at most one hash per
+/// core at a time, each in a work area that is allocated once and reused. The threads end
 /// when the last clone of the hasher is dropped.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    jobs: mpsc::Sender<Job>,
+    threads: Arc<HashingThreads>,
+    /// One permit per hash that may be in flight: one per core. A hash waits for its permit
+    /// before it is handed to the threads.
+    in_flight: Arc<Semaphore>,
+    /// The slots of the hashes not in flight.
+    slots: Arc<Mutex<Vec<Slot>>>,
+}
+
+/// The hashing threads: on each CPU, one that fills lanes beside the others and one that
+/// fills a hash's lanes one after the other.
+struct HashingThreads {
+    /// Fills a hash's lanes in parallel, one thread per CPU. A hash runs here only when it is
+    /// the only one in flight: a thread waiting for another's lane may take up any job of its
+    /// pool meanwhile, and a second hash taken up so would hold the first back until it ends.
+    together: rayon::ThreadPool,
+    /// One single-thread pool per CPU, for a hash that starts beside another.
+    alone: Vec<rayon::ThreadPool>,
+}
+
+/// What a hash in flight holds: the single-thread pool it may use, and its work area.
+struct Slot {
+    index: usize,
+    area: Option<WorkArea>,
 }
 
 impl Default for PasswordHasher {
@@ -86,55 +110,50 @@ impl Default for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// A hasher that runs at most `n` hashes at once, on `n` threads.
+    /// A hasher that runs at most `n` hashes at once, on `n` CPUs. With one, a hash fills its
+    /// lanes one after the other: it takes the CPU time of a hash on one core.
     pub fn with_parallelism(n: usize) -> Self {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        // One thread per CPU the process may use: each keeps to its own. With fewer threads
-        // than CPUs (a container's quota, say) the scheduler places them.
+        // The threads of each CPU the process may use keep to it. With fewer hashes than CPUs
+        // (a container's quota, say) the scheduler places them.
         let n = n.max(1);
         let cpus = allowed_cpus();
-        let pin = cpus.len() == n;
-        for i in 0..n {
-            let queue = queue.clone();
-            let cpu = cpus.get(i).copied().filter(|_| pin);
-            let spawned = std::thread::Builder::new()
-                .name(format!("roster-hash-{i}"))
-                .spawn(move || hashing_thread(&queue, cpu));
-            if let Err(e) = spawned {
-                tracing::error!("could not start a password hashing thread: {e}");
-            }
+        let cpu_of = |i: usize| cpus.get(i).copied().filter(|_| cpus.len() == n);
+        let together: Vec<Option<usize>> = (0..n).map(cpu_of).collect();
+        let threads = HashingThreads {
+            together: hashing_pool(n, |i| format!("roster-hash-{i}"), move |i| together[i]),
+            alone: (0..n)
+                .map(|i| {
+                    let cpu = cpu_of(i);
+                    hashing_pool(1, move |_| format!("roster-hash-{i}s"), move |_| cpu)
+                })
+                .collect(),
+        };
+        PasswordHasher {
+            threads: Arc::new(threads),
+            in_flight: Arc::new(Semaphore::new(n)),
+            slots: Arc::new(Mutex::new(
+                (0..n).map(|index| Slot { index, area: None }).collect(),
+            )),
         }
-        PasswordHasher { jobs }
     }
 
     /// Hashes a password into a PHC string.
     pub async fn hash(&self, password: &str) -> CoreResult<String> {
         let password = password.to_owned();
         self.run(move |area| {
-            let salt = SaltString::generate(&mut rand::rngs::OsRng);
             let failed = |e: &dyn std::fmt::Display| {
                 CoreError::Internal(format!("password hashing failed: {e}"))
             };
-            let mut salt_bytes = [0u8; 64];
-            let salt_bytes = salt
-                .as_salt()
-                .decode_b64(&mut salt_bytes)
-                .map_err(|e| failed(&e))?;
+            let salt = Salt::generate();
             let mut out = [0u8; OUTPUT_LEN];
             argon2()
-                .hash_password_into_with_memory(
-                    password.as_bytes(),
-                    salt_bytes,
-                    &mut out,
-                    &mut area[..],
-                )
+                .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, &mut area[..])
                 .map_err(|e| failed(&e))?;
             let phc = PasswordHash {
                 algorithm: Algorithm::Argon2id.ident(),
                 version: Some(Version::V0x13.into()),
                 params: ParamsString::try_from(&params()).map_err(|e| failed(&e))?,
-                salt: Some(salt.as_salt()),
+                salt: Some(salt),
                 hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
             };
             Ok(phc.to_string())
@@ -164,46 +183,77 @@ impl PasswordHasher {
         .await
     }
 
+    /// Runs `f` on a hashing thread in a work area, once one of the permits for a hash in
+    /// flight is free: with its lanes in parallel when no other hash is in flight, one after
+    /// the other beside others.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut WorkArea) -> T + Send + 'static,
     ) -> CoreResult<T> {
+        let stopped = || CoreError::Internal("password hashing has stopped".into());
+        let permit = self
+            .in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| stopped())?;
+        let alone_in_flight = self.in_flight.available_permits() + 1 == self.threads.alone.len();
+        let mut slot = self
+            .slots
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop())
+            .ok_or_else(stopped)?;
+        let slot_index = slot.index;
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |area| {
+        let slots = self.slots.clone();
+        let job = move || {
+            let area = slot
+                .area
+                .get_or_insert_with(|| vec![Block::default(); params().block_count()]);
             let started = Instant::now();
-            let out = f(area);
+            // A job that panics loses its answer, not the thread or the work area.
+            let out = catch_unwind(AssertUnwindSafe(|| f(area)));
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
             HASH_NANOS.fetch_add(nanos, Ordering::Relaxed);
             HASHES.fetch_add(1, Ordering::Relaxed);
-            let _ = answer.send(out);
-        });
-        self.jobs
-            .send(job)
-            .map_err(|_| CoreError::Internal("no password hashing thread is running".into()))?;
+            if let Ok(mut s) = slots.lock() {
+                s.push(slot);
+            }
+            drop(permit);
+            if let Ok(out) = out {
+                let _ = answer.send(out);
+            }
+        };
+        if alone_in_flight {
+            self.threads.together.spawn(job);
+        } else {
+            self.threads.alone[slot_index].spawn(job);
+        }
         answered
             .await
             .map_err(|_| CoreError::Internal("a password hashing job failed".into()))
     }
 }
 
-/// A hashing thread: keeps to its own CPU (when given one) and lowers its own priority, then
-/// runs jobs from the shared queue until every sender is gone. A job that panics loses its
-/// answer, not the thread.
-fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>, cpu: Option<usize>) {
-    if let Some(cpu) = cpu {
-        pin_to(cpu);
-    }
-    lower_priority();
-    let mut area: Option<WorkArea> = None;
-    loop {
-        let job = match queue.lock() {
-            Ok(q) => q.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else { return };
-        let area = area.get_or_insert_with(|| vec![Block::default(); params().block_count()]);
-        let _ = catch_unwind(AssertUnwindSafe(|| job(area)));
-    }
+/// A pool of `n` hashing threads, the `i`th kept to `cpu(i)` when that names one, all at the
+/// lowest priority.
+fn hashing_pool(
+    n: usize,
+    name: impl FnMut(usize) -> String + 'static,
+    cpu: impl Fn(usize) -> Option<usize> + Send + Sync + 'static,
+) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(name)
+        .start_handler(move |i| {
+            if let Some(cpu) = cpu(i) {
+                pin_to(cpu);
+            }
+            lower_priority();
+        })
+        .build()
+        .expect("the password hashing threads can be started")
 }
 
 /// Puts the calling thread in Linux's idle scheduling class, where it runs only when no
@@ -273,46 +323,43 @@ fn pin_to(cpu: usize) {
 #[cfg(not(target_os = "linux"))]
 fn pin_to(_cpu: usize) {}
 
-/// Verifies in the reusable work area when the hash has roster's own parameters, and through
-/// the crate's general path (which allocates) for any other Argon2 hash.
-fn verify_parsed(password: &[u8], parsed: &PasswordHash<'_>, area: &mut WorkArea) -> bool {
-    let ours = params();
-    let same_params = parsed.algorithm == Algorithm::Argon2id.ident()
-        && parsed.version == Some(Version::V0x13.into())
-        && Params::try_from(parsed).is_ok_and(|p| {
-            p.m_cost() == ours.m_cost()
-                && p.t_cost() == ours.t_cost()
-                && p.p_cost() == ours.p_cost()
-        });
-    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+/// Verifies in the reusable work area any Argon2 hash whose memory fits in it (roster's own,
+/// in one lane or two, and smaller ones), and through the crate's general path (which
+/// allocates) any larger one.
+fn verify_parsed(password: &[u8], parsed: &PasswordHash, area: &mut WorkArea) -> bool {
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
         return false;
     };
-    if !same_params || expected.len() != OUTPUT_LEN {
+    let Ok(params) = Params::try_from(parsed) else {
+        return false;
+    };
+    if params.block_count() > area.len() {
         return argon2().verify_password(password, parsed).is_ok();
     }
-    let mut salt_bytes = [0u8; 64];
-    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
         return false;
     };
-    let mut out = [0u8; OUTPUT_LEN];
-    if argon2()
-        .hash_password_into_with_memory(password, salt_bytes, &mut out, &mut area[..])
-        .is_err()
-    {
+    let Ok(version) = parsed.version.map_or(Ok(Version::V0x13), Version::try_from) else {
         return false;
-    }
-    // `Output` compares in constant time.
-    Output::new(&out).is_ok_and(|o| o == expected)
+    };
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let Some(out) = out.get_mut(..expected.len()) else {
+        return false;
+    };
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut *out, &mut area[..])
+        .is_ok()
+        // `Output` compares in constant time.
+        && Output::new(out).is_ok_and(|o| &o == expected)
 }
 
 /// A hash of a random password, verified against when the login is unknown.
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
-        use argon2::password_hash::PasswordHasher as _;
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        use argon2::PasswordHasher as _;
         argon2()
-            .hash_password(crate::secret::generate().as_bytes(), &salt)
+            .hash_password_with_salt(crate::secret::generate().as_bytes(), &Salt::generate())
             .map(|h| h.to_string())
             .unwrap_or_default()
     })
@@ -326,7 +373,7 @@ mod tests {
     async fn hashes_verify_and_reject() {
         let h = PasswordHasher::with_parallelism(1);
         let phc = h.hash("correct horse battery").await.unwrap();
-        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=2$"));
         assert!(h
             .verify("correct horse battery", Some(phc.clone()))
             .await
@@ -351,23 +398,27 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_with_other_parameters_still_verify() {
-        use argon2::password_hash::PasswordHasher as _;
-        let other = Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(8192, 3, 1, None).unwrap(),
-        );
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        let phc = other
-            .hash_password(b"imported secret", &salt)
-            .unwrap()
-            .to_string();
-        let h = PasswordHasher::with_parallelism(1);
-        assert!(h
-            .verify("imported secret", Some(phc.clone()))
-            .await
-            .unwrap());
-        assert!(!h.verify("imported secreT", Some(phc)).await.unwrap());
+        use argon2::PasswordHasher as _;
+        let h = PasswordHasher::with_parallelism(2);
+        // Smaller than the work area; roster's parameters before two lanes; larger than it.
+        for (m, t, p) in [(8192, 3, 1), (19456, 2, 1), (32768, 1, 1)] {
+            let other = Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(m, t, p, None).unwrap(),
+            );
+            let phc = other
+                .hash_password_with_salt(b"imported secret", &Salt::generate())
+                .unwrap()
+                .to_string();
+            assert!(
+                h.verify("imported secret", Some(phc.clone()))
+                    .await
+                    .unwrap(),
+                "m={m} t={t} p={p}"
+            );
+            assert!(!h.verify("imported secreT", Some(phc)).await.unwrap());
+        }
     }
 
     #[tokio::test]
