@@ -3,8 +3,8 @@
 //! `group_delete`.
 
 use super::group_details;
+use super::search::Search;
 use crate::choices::{self, Owner};
-use crate::form::FormData;
 use crate::messages::{self, FormErrors};
 use crate::render;
 use crate::session::{Signed, SignedForm};
@@ -14,7 +14,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use roster_core::model::GroupLevel;
-use roster_core::page::PageReq;
 use roster_core::service::{CreateGroup, GroupFilter};
 use roster_core::Id;
 use std::collections::hash_map::{Entry, HashMap};
@@ -49,27 +48,13 @@ struct GroupsPage<'a> {
     pane: String,
 }
 
-/// The query string of a search at `cursor`.
-fn list_query(q: &str, cursor: Option<&str>) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    if !q.is_empty() {
-        out.append_pair("q", q);
-    }
-    if let Some(c) = cursor {
-        out.append_pair("cursor", c);
-    }
-    out.finish()
-}
-
 async fn render_rows(s: &WebState, who: &Signed, raw: Option<&str>, owners: &[Owner]) -> String {
-    let f = FormData::parse(raw.unwrap_or_default().as_bytes());
-    let q = f.get("q").unwrap_or_default();
-    let cursor = f.get("cursor");
+    let search = Search::parse(raw);
     let filter = GroupFilter {
-        q: Some(q.clone()).filter(|q| !q.is_empty()),
+        q: search.text().map(str::to_owned),
         ..GroupFilter::default()
     };
-    let listed = match PageReq::parse(Some(PAGE_SIZE), cursor.as_deref()) {
+    let listed = match search.page(PAGE_SIZE) {
         Ok(page) => s.service.list_groups(&who.ctx, &filter, page).await,
         Err(e) => Err(e),
     };
@@ -101,8 +86,8 @@ async fn render_rows(s: &WebState, who: &Signed, raw: Option<&str>, owners: &[Ow
             }
             Rows {
                 groups,
-                first: cursor.as_ref().map(|_| list_query(&q, None)),
-                next: p.next_cursor.map(|c| list_query(&q, Some(&c))),
+                first: search.first(),
+                next: search.next(p.next_cursor),
                 error: None,
             }
         }
@@ -134,9 +119,7 @@ async fn full_page(
 ) -> Response {
     let owners = owner_choices(s, who).await;
     let rows = render_rows(s, who, raw, &owners).await;
-    let q = FormData::parse(raw.unwrap_or_default().as_bytes())
-        .get("q")
-        .unwrap_or_default();
+    let q = Search::parse(raw).q;
     let may_create = !choices::creatable(&s.service, &who.ctx, "group", &owners).is_empty();
     let body = render::text(&GroupsPage {
         q: &q,

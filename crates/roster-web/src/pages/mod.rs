@@ -17,6 +17,7 @@ mod recovery;
 mod resource_groups;
 mod resources;
 mod roles;
+mod search;
 mod settings;
 mod signin;
 mod user_access;

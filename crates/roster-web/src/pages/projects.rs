@@ -4,6 +4,7 @@
 //! group", detach), and delete.
 
 use super::panes::{self, Answer};
+use super::search::Search;
 use crate::choices::{self, Owner};
 use crate::form::FormData;
 use crate::messages::FormErrors;
@@ -50,29 +51,15 @@ struct ProjectsPage<'a> {
     pane: String,
 }
 
-/// The query string of a search at `cursor`.
-fn list_query(q: &str, cursor: Option<&str>) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    if !q.is_empty() {
-        out.append_pair("q", q);
-    }
-    if let Some(c) = cursor {
-        out.append_pair("cursor", c);
-    }
-    out.finish()
-}
-
 async fn owner_choices(s: &WebState, who: &Signed) -> Vec<Owner> {
     super::groups::owner_choices(s, who).await
 }
 
 async fn render_rows(s: &WebState, who: &Signed, raw: Option<&str>) -> String {
-    let f = FormData::parse(raw.unwrap_or_default().as_bytes());
-    let q = f.get("q").unwrap_or_default();
-    let cursor = f.get("cursor");
-    let listed = match PageReq::parse(Some(PAGE_SIZE), cursor.as_deref()) {
+    let search = Search::parse(raw);
+    let listed = match search.page(PAGE_SIZE) {
         Ok(page) => {
-            let q = Some(q.as_str()).filter(|q| !q.is_empty());
+            let q = search.text();
             s.service.list_projects(&who.ctx, None, q, page).await
         }
         Err(e) => Err(e),
@@ -90,8 +77,8 @@ async fn render_rows(s: &WebState, who: &Signed, raw: Option<&str>) -> String {
                     exclusive: p.exclusive,
                 })
                 .collect(),
-            first: cursor.as_ref().map(|_| list_query(&q, None)),
-            next: p.next_cursor.map(|c| list_query(&q, Some(&c))),
+            first: search.first(),
+            next: search.next(p.next_cursor),
             error: None,
         },
         Err(e) => Rows {
@@ -112,9 +99,7 @@ async fn full_page(
     pane: String,
 ) -> Response {
     let rows = render_rows(s, who, raw).await;
-    let q = FormData::parse(raw.unwrap_or_default().as_bytes())
-        .get("q")
-        .unwrap_or_default();
+    let q = Search::parse(raw).q;
     let body = render::text(&ProjectsPage { q: &q, rows, pane });
     render::page(s, who, status, "Projects", "projects", body).await
 }

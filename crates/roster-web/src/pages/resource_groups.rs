@@ -3,6 +3,7 @@
 //! resources (add by name, remove) and who has access — read or read/write — with delete.
 
 use super::panes::{self, Answer};
+use super::search::Search;
 use super::who_has_access;
 use crate::choices::{self, Owner};
 use crate::form::FormData;
@@ -52,25 +53,12 @@ struct GroupsPage<'a> {
     pane: String,
 }
 
-fn list_query(q: &str, cursor: Option<&str>) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    if !q.is_empty() {
-        out.append_pair("q", q);
-    }
-    if let Some(c) = cursor {
-        out.append_pair("cursor", c);
-    }
-    out.finish()
-}
-
 async fn render_rows(s: &WebState, who: &Signed, raw: Option<&str>) -> String {
-    let f = FormData::parse(raw.unwrap_or_default().as_bytes());
-    let q = f.get("q").unwrap_or_default();
-    let cursor = f.get("cursor");
+    let search = Search::parse(raw);
     let owners = super::groups::owner_choices(s, who).await;
-    let listed = match PageReq::parse(Some(PAGE_SIZE), cursor.as_deref()) {
+    let listed = match search.page(PAGE_SIZE) {
         Ok(page) => {
-            let q = Some(q.as_str()).filter(|q| !q.is_empty());
+            let q = search.text();
             s.service
                 .list_resource_groups(&who.ctx, None, q, page)
                 .await
@@ -89,8 +77,8 @@ async fn render_rows(s: &WebState, who: &Signed, raw: Option<&str>) -> String {
                     description: g.description,
                 })
                 .collect(),
-            first: cursor.as_ref().map(|_| list_query(&q, None)),
-            next: p.next_cursor.map(|c| list_query(&q, Some(&c))),
+            first: search.first(),
+            next: search.next(p.next_cursor),
             error: None,
         },
         Err(e) => Rows {
@@ -111,9 +99,7 @@ async fn full_page(
     pane: String,
 ) -> Response {
     let rows = render_rows(s, who, raw).await;
-    let q = FormData::parse(raw.unwrap_or_default().as_bytes())
-        .get("q")
-        .unwrap_or_default();
+    let q = Search::parse(raw).q;
     let body = render::text(&GroupsPage { q: &q, rows, pane });
     render::page(s, who, status, "Resource groups", "resources", body).await
 }

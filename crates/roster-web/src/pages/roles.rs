@@ -3,6 +3,7 @@
 //! deleting one no grant uses.
 
 use super::panes::{self, Answer};
+use super::search::Search;
 use crate::choices::{self, Owner};
 use crate::form::FormData;
 use crate::messages::FormErrors;
@@ -14,7 +15,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use roster_core::model::{ResourceType, Role};
-use roster_core::page::PageReq;
 use roster_core::service::{CreateRole, UpdateRole};
 use roster_core::{CoreError, Id};
 
@@ -46,25 +46,12 @@ struct RolesPage<'a> {
     pane: String,
 }
 
-fn list_query(q: &str, cursor: Option<&str>) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    if !q.is_empty() {
-        out.append_pair("q", q);
-    }
-    if let Some(c) = cursor {
-        out.append_pair("cursor", c);
-    }
-    out.finish()
-}
-
 async fn render_rows(s: &WebState, who: &Signed, raw: Option<&str>) -> String {
-    let f = FormData::parse(raw.unwrap_or_default().as_bytes());
-    let q = f.get("q").unwrap_or_default();
-    let cursor = f.get("cursor");
+    let search = Search::parse(raw);
     let owners = super::groups::owner_choices(s, who).await;
-    let listed = match PageReq::parse(Some(PAGE_SIZE), cursor.as_deref()) {
+    let listed = match search.page(PAGE_SIZE) {
         Ok(page) => {
-            let q = Some(q.as_str()).filter(|q| !q.is_empty());
+            let q = search.text();
             s.service.list_roles(&who.ctx, None, q, page).await
         }
         Err(e) => Err(e),
@@ -86,8 +73,8 @@ async fn render_rows(s: &WebState, who: &Signed, raw: Option<&str>) -> String {
                     name: r.name,
                 })
                 .collect(),
-            first: cursor.as_ref().map(|_| list_query(&q, None)),
-            next: p.next_cursor.map(|c| list_query(&q, Some(&c))),
+            first: search.first(),
+            next: search.next(p.next_cursor),
             error: None,
         },
         Err(e) => Rows {
@@ -108,9 +95,7 @@ async fn full_page(
     pane: String,
 ) -> Response {
     let rows = render_rows(s, who, raw).await;
-    let q = FormData::parse(raw.unwrap_or_default().as_bytes())
-        .get("q")
-        .unwrap_or_default();
+    let q = Search::parse(raw).q;
     let body = render::text(&RolesPage { q: &q, rows, pane });
     render::page(s, who, status, "Roles", "roles", body).await
 }
