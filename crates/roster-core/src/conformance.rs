@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
             sign_in_state_reads_factors_and_policy,
             login_record_beside_a_writer,
             write_batch_is_all_or_nothing,
+            write_batch_upgrades_a_hash_only_from_the_one_read,
             sign_in_tokens_need_an_active_user,
             bulk_load_writes_what_rows_would,
             bulk_load_keeps_the_rules,
@@ -4102,6 +4103,63 @@ pub async fn login_record_beside_a_writer(store: &dyn Store) {
     );
     assert_eq!(store.login_record("nobody").await.unwrap(), None);
     drop(writer);
+}
+
+/// A batch's upgrade of a password hash replaces the hash it names and nothing else: not a
+/// hash changed since it was read, not another user's.
+pub async fn write_batch_upgrades_a_hash_only_from_the_one_read(store: &dyn Store) {
+    let w = seed(store).await;
+    let (a, b) = (user_of(&w.a, "upgraded"), user_of(&w.a, "bystander"));
+    let mut tx = write(store).await;
+    tx.insert_user(&a, Some("$argon2id$old-a")).await.unwrap();
+    tx.insert_user(&b, Some("$argon2id$old-a")).await.unwrap();
+    commit(tx).await;
+
+    // As a login writes it: beside the session of the same user.
+    let upgrade = BatchWrite::UpgradePasswordHash {
+        user: a.id,
+        from: "$argon2id$old-a",
+        to: "$argon2id$new-a",
+    };
+    let session = token_of(&a, TokenKind::Session);
+    store
+        .write_batch(&[
+            BatchWrite::InsertSignInToken {
+                token: &session,
+                hash: b"h-upgraded",
+            },
+            upgrade,
+        ])
+        .await
+        .unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.password_hash(a.id).await.unwrap().as_deref(),
+        Some("$argon2id$new-a")
+    );
+    assert_eq!(
+        tx.get_token_by_hash(b"h-upgraded").await.unwrap(),
+        Some(session)
+    );
+    assert_eq!(
+        tx.password_hash(b.id).await.unwrap().as_deref(),
+        Some("$argon2id$old-a"),
+        "another user's hash stays"
+    );
+    drop(tx);
+
+    // The password changed after the hash was read: the upgrade of the old one does nothing.
+    let mut tx = write(store).await;
+    tx.set_password_hash(a.id, Some("$argon2id$changed"))
+        .await
+        .unwrap();
+    commit(tx).await;
+    store.write_batch(&[upgrade]).await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.password_hash(a.id).await.unwrap().as_deref(),
+        Some("$argon2id$changed")
+    );
 }
 
 /// A sign-in token is stored only for a user who exists and is active, in a transaction and

@@ -323,6 +323,22 @@ fn pin_to(cpu: usize) {
 #[cfg(not(target_os = "linux"))]
 fn pin_to(_cpu: usize) {}
 
+/// Whether `phc` was made with roster's current parameters. One that was not verifies as it
+/// is, and is made again at its user's next successful login.
+pub fn is_current(phc: &str) -> bool {
+    let ours = params();
+    PasswordHash::new(phc).is_ok_and(|h| {
+        h.algorithm == Algorithm::Argon2id.ident()
+            && h.version == Some(Version::V0x13.into())
+            && h.hash.as_ref().is_some_and(|o| o.len() == OUTPUT_LEN)
+            && Params::try_from(&h).is_ok_and(|p| {
+                p.m_cost() == ours.m_cost()
+                    && p.t_cost() == ours.t_cost()
+                    && p.p_cost() == ours.p_cost()
+            })
+    })
+}
+
 /// Verifies in the reusable work area any Argon2 hash whose memory fits in it (roster's own,
 /// in one lane or two, and smaller ones), and through the crate's general path (which
 /// allocates) any larger one.
@@ -374,6 +390,8 @@ mod tests {
         let h = PasswordHasher::with_parallelism(1);
         let phc = h.hash("correct horse battery").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=2$"));
+        assert!(is_current(&phc));
+        assert!(!is_current("not a hash"));
         assert!(h
             .verify("correct horse battery", Some(phc.clone()))
             .await
@@ -417,6 +435,7 @@ mod tests {
                     .unwrap(),
                 "m={m} t={t} p={p}"
             );
+            assert!(!is_current(&phc), "m={m} t={t} p={p} is not roster's now");
             assert!(!h.verify("imported secreT", Some(phc)).await.unwrap());
         }
     }

@@ -135,6 +135,11 @@ pub async fn apply_batch(mut tx: Box<dyn StoreTx>, writes: &[BatchWrite<'_>]) ->
                 tx.insert_sign_in_token(token, hash).await?
             }
             BatchWrite::Audit(event) => tx.insert_audit(event).await?,
+            BatchWrite::UpgradePasswordHash { user, from, to } => {
+                if tx.password_hash(user).await?.as_deref() == Some(from) {
+                    tx.set_password_hash(user, Some(to)).await?;
+                }
+            }
         }
     }
     tx.commit().await
@@ -164,6 +169,17 @@ pub enum BatchWrite<'a> {
     },
     /// [`StoreTx::insert_audit`].
     Audit(&'a AuditEvent),
+    /// Replaces a user's password hash `from` with `to` (the same password hashed again with
+    /// other parameters). Nothing changes when the stored hash is no longer `from`: the
+    /// password was changed meanwhile, and the change stands.
+    UpgradePasswordHash {
+        /// The user.
+        user: Id,
+        /// The hash read before the password was verified against it.
+        from: &'a str,
+        /// Its replacement.
+        to: &'a str,
+    },
 }
 
 /// A bulk load: one write transaction that fills a store with many groups, users and

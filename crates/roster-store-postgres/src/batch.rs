@@ -6,8 +6,9 @@
 //! transaction, so they apply together or, when one fails, not at all.
 //!
 //! The clauses of one statement run on one snapshot, in no set order, and must not change the
-//! same row twice; a batch with two counter writes on one key therefore takes the
-//! transaction of [`Store::write_batch`](roster_core::store::Store::write_batch)'s default.
+//! same row twice; a batch with two counter writes on one key, or with a password hash's
+//! upgrade, therefore takes the transaction of
+//! [`Store::write_batch`](roster_core::store::Store::write_batch)'s default.
 
 use crate::error::db_err;
 use crate::{audit, throttle, tokens};
@@ -46,6 +47,9 @@ fn statement<'a>(writes: &[BatchWrite<'a>]) -> StoreResult<Option<QueryBuilder<'
                 tokens::push_insert(&mut q, token, hash, true)
             }
             BatchWrite::Audit(event) => audit::push_insert(&mut q, std::slice::from_ref(event))?,
+            // It changes the users row that a sign-in token's insert locks, and one statement
+            // cannot do both to one row: the lock would find the row changed and fail.
+            BatchWrite::UpgradePasswordHash { .. } => return Ok(None),
         }
         q.push(")");
     }

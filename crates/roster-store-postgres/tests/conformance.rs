@@ -76,6 +76,7 @@ conformance!(
     sign_in_state_reads_factors_and_policy,
     login_record_beside_a_writer,
     write_batch_is_all_or_nothing,
+    write_batch_upgrades_a_hash_only_from_the_one_read,
     sign_in_tokens_need_an_active_user,
     bulk_load_writes_what_rows_would,
     bulk_load_keeps_the_rules,

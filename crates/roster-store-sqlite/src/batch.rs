@@ -16,7 +16,7 @@
 
 use crate::connections::{Connections, Lease};
 use crate::error::{db_err, other};
-use crate::{audit, throttle, tokens};
+use crate::{audit, throttle, tokens, users};
 use roster_core::store::{BatchWrite, StoreResult};
 use sqlx::{QueryBuilder, Sqlite};
 use std::sync::Arc;
@@ -64,6 +64,9 @@ pub(crate) async fn write(writer: &Arc<Connections>, writes: &[BatchWrite<'_>]) 
                 tokens::push_insert(&mut q, token, hash, true)
             }
             BatchWrite::Audit(event) => audit::push_insert(&mut q, std::slice::from_ref(event))?,
+            BatchWrite::UpgradePasswordHash { user, from, to } => {
+                users::push_upgrade_hash(&mut q, user, from, to)
+            }
         }
         q.push("; ");
     }

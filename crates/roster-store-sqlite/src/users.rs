@@ -7,7 +7,7 @@ use roster_core::model::{User, UserQuery};
 use roster_core::page::PageReq;
 use roster_core::store::{StoreResult, TenantScope};
 use roster_core::Id;
-use sqlx::{QueryBuilder, Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 /// Rows per multi-row `INSERT` (20 parameters each, well under SQLite's 32,766).
 const USERS_PER_STATEMENT: usize = 500;
@@ -294,6 +294,16 @@ pub(crate) async fn set_password_hash(
         .await
         .map_err(db_err)?;
     Ok(())
+}
+
+/// Adds to a batch: replace `user`'s password hash `from` with `to`, only while it is `from`.
+pub(crate) fn push_upgrade_hash(q: &mut QueryBuilder<'_, Sqlite>, user: Id, from: &str, to: &str) {
+    q.push("UPDATE users SET password_hash = ")
+        .push_bind(to.to_owned())
+        .push(" WHERE id = ")
+        .push_bind(blob(user))
+        .push(" AND password_hash = ")
+        .push_bind(from.to_owned());
 }
 
 /// Users of every tenant with their password hashes, in id order.

@@ -368,3 +368,61 @@ fn assert_no_secrets_logged(s: &Server, secrets: &[&str]) {
         );
     }
 }
+
+/// roster's one-lane hash (Argon2id, 19 MiB, t=2, p=1) of [`OLD_PASSWORD`], as stored before
+/// hashes had two lanes.
+const OLD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$cm9zdGVyLXRlc3Qtc2FsdA$\
+                        1QCZ2UnZPqjKWrGV8HIRefjDCmz3mzvIoFgo//CzvE8";
+const OLD_PASSWORD: &str = "an old one-lane password";
+
+#[tokio::test]
+async fn a_hash_with_older_parameters_is_made_again_at_the_next_login() {
+    let s = Server::start();
+    let sys = s.admin().await;
+    let (tenant, tadmin) = s.tenant_with_admin(&sys, "Acme").await;
+    let dora: roster_core::Id = s.user(&tadmin, &tenant, "dora", &[]).await.parse().unwrap();
+    let store = s.open_store().await;
+    let stored = |store: std::sync::Arc<dyn roster_core::store::Store>| async move {
+        let mut tx = store.read().await.unwrap();
+        tx.password_hash(dora).await.unwrap().unwrap()
+    };
+    let mut tx = store.write().await.unwrap();
+    tx.set_password_hash(dora, Some(OLD_HASH)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // A wrong password leaves the old hash alone.
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "dora", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(store.clone()).await, OLD_HASH);
+
+    // The right one signs in and leaves a hash in two lanes, which signs in again.
+    s.login("dora", OLD_PASSWORD).await;
+    let upgraded = stored(store.clone()).await;
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=2$"),
+        "{upgraded}"
+    );
+    s.login("dora", OLD_PASSWORD).await;
+    assert_eq!(
+        stored(store.clone()).await,
+        upgraded,
+        "made again only once"
+    );
+
+    let events = s.get("/api/v1/audit?action=auth.login", &tadmin).await;
+    let rehashed: Vec<_> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["summary"]["password_rehashed"] == json!(true))
+        .collect();
+    assert_eq!(rehashed.len(), 1, "{}", events.body);
+    assert_no_secrets_logged(&s, &[OLD_PASSWORD, &upgraded]);
+}

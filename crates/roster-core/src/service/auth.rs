@@ -11,7 +11,7 @@ use crate::model::{
     AccessChange, AccessKind, SignInState, TokenKind, TokenRecord, User, UserKind, UserStatus,
 };
 use crate::store::{BatchWrite, StoreError, StoreTx, TenantScope};
-use crate::{secret, validate};
+use crate::{password, secret, validate};
 use chrono::Duration;
 use serde_json::json;
 
@@ -194,6 +194,9 @@ impl Service {
             Some((u, h)) => (Some(u), h),
             None => (None, None),
         };
+        // A hash made with other parameters (roster's one-lane hashes from before) is made
+        // again once the password is known to be right.
+        let stale_hash = hash.clone().filter(|h| !password::is_current(h));
         let counted = async {
             let mut tx = self.write().await?;
             let counted = count_attempt(tx.as_mut(), ctx, &account_key).await?;
@@ -225,12 +228,19 @@ impl Service {
             }
         };
         let (outcome, token_hash) = self.sign_in_token(user, Some(&state)).await?;
+        let upgraded = match &stale_hash {
+            Some(_) => self.hasher.hash(password).await.ok(),
+            None => None,
+        };
         let mut as_user = ctx.clone();
         as_user.actor.user = Some(outcome.user.id);
-        let summary = match outcome.next {
+        let mut summary = match outcome.next {
             Some(next) => json!({"next": next.as_str()}),
             None => json!({}),
         };
+        if upgraded.is_some() {
+            summary["password_rehashed"] = json!(true);
+        }
         let event = audit_event(
             &as_user,
             outcome.user.tenant,
@@ -238,17 +248,22 @@ impl Service {
             Some(outcome.user.id),
             summary,
         );
-        let opened = self
-            .store
-            .write_batch(&[
-                BatchWrite::ClearLoginAttempts(&account_key),
-                BatchWrite::InsertSignInToken {
-                    token: &outcome.session,
-                    hash: &token_hash,
-                },
-                BatchWrite::Audit(&event),
-            ])
-            .await;
+        let mut writes = vec![
+            BatchWrite::ClearLoginAttempts(&account_key),
+            BatchWrite::InsertSignInToken {
+                token: &outcome.session,
+                hash: &token_hash,
+            },
+            BatchWrite::Audit(&event),
+        ];
+        if let (Some(from), Some(to)) = (&stale_hash, &upgraded) {
+            writes.push(BatchWrite::UpgradePasswordHash {
+                user: outcome.user.id,
+                from,
+                to,
+            });
+        }
+        let opened = self.store.write_batch(&writes).await;
         match opened {
             Ok(()) => Ok(outcome),
             // Disabled or deleted while the hash ran: a failed login, as it would be now.
