@@ -4,9 +4,9 @@
 use crate::error::db_err;
 use roster_core::store::{RowCounts, StoreResult};
 use roster_core::Id;
+use roster_store_sql::row::SqlRow;
 use roster_store_sql::verify::{self, Dialect, ROW_COUNTS};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 
 /// Ids are blobs: a literal is `x'…'`, and a path's text is built from the hex.
 const DIALECT: Dialect = Dialect {
@@ -27,10 +27,6 @@ fn hyphenated(column: &str) -> String {
     )
 }
 
-fn text(row: &SqliteRow, column: &str) -> StoreResult<String> {
-    row.try_get(column).map_err(db_err)
-}
-
 /// Everything wrong with the stored data, one sentence each.
 pub(crate) async fn problems(conn: &mut SqliteConnection) -> StoreResult<Vec<String>> {
     let mut problems = Vec::new();
@@ -46,12 +42,12 @@ pub(crate) async fn problems(conn: &mut SqliteConnection) -> StoreResult<Vec<Str
         .await
         .map_err(db_err)?;
     for row in &broken_keys {
-        let rowid: Option<i64> = row.try_get("rowid").map_err(db_err)?;
         problems.push(format!(
             "row {} of {} refers to a missing row of {}",
-            rowid.map_or_else(|| "?".to_owned(), |r| r.to_string()),
-            text(row, "table")?,
-            text(row, "parent")?
+            row.opt_int("rowid")?
+                .map_or_else(|| "?".to_owned(), |r| r.to_string()),
+            row.text("table")?,
+            row.text("parent")?
         ));
     }
     let integrity = sqlx::query("PRAGMA integrity_check")
@@ -59,7 +55,7 @@ pub(crate) async fn problems(conn: &mut SqliteConnection) -> StoreResult<Vec<Str
         .await
         .map_err(db_err)?;
     for row in &integrity {
-        let line: String = row.try_get(0).map_err(db_err)?;
+        let line = row.text(0)?;
         if line != "ok" {
             problems.push(format!("the database file is damaged: {line}"));
         }
