@@ -4,14 +4,15 @@
 //! Hashes run on a pool of dedicated threads, one per core, in 19 MiB work areas allocated
 //! once and reused, one per hash in flight (at most one per core). Allocating a fresh area per
 //! hash cost a login ~40% more CPU in page faults, zeroing and unmapping (measured with perf;
-//! see `docs/benchmarks.md`), and left peak memory to the allocator's mood. A hash fills its
-//! two lanes in parallel when another hashing thread is free (work stealing, from the argon2
-//! crate's `parallel` feature on a rayon pool), so a lone login takes half the time, and one
-//! after the other when every thread is busy, so a flood costs no more CPU per hash. The
-//! hashing threads run in Linux's idle scheduling class, each kept to a CPU of its own: a hash
-//! takes ~15 ms of CPU and a check ~10 µs, and without it a flood of logins keeping every core
-//! busy would queue checks and list pages behind hashes. With it, a request thread that wakes
-//! takes the core at once, and the hashes still get every cycle nothing else wants.
+//! see `docs/benchmarks.md`), and left peak memory to the allocator's mood. A hash that starts
+//! while no other is in flight fills its two lanes in parallel (the argon2 crate's `parallel`
+//! feature on a rayon pool), so a lone login takes half the time; one that starts beside
+//! another fills them one after the other on a thread of its own, so a flood costs no more
+//! CPU per hash. The hashing threads run in Linux's idle scheduling class, each kept to a CPU
+//! of its own: a hash takes ~15 ms of CPU and a check ~10 µs, and without it a flood of logins
+//! keeping every core busy would queue checks and list pages behind hashes. With it, a request
+//! thread that wakes takes the core at once, and the hashes still get every cycle nothing else
+//! wants.
 
 use crate::error::{CoreError, CoreResult};
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};

@@ -196,7 +196,10 @@ impl Service {
         };
         // A hash made with other parameters (roster's one-lane hashes from before) is made
         // again once the password is known to be right.
-        let stale_hash = hash.clone().filter(|h| !password::is_current(h));
+        let stale_hash = hash
+            .as_deref()
+            .filter(|h| !password::is_current(h))
+            .map(str::to_owned);
         let counted = async {
             let mut tx = self.write().await?;
             let counted = count_attempt(tx.as_mut(), ctx, &account_key).await?;
@@ -228,8 +231,9 @@ impl Service {
             }
         };
         let (outcome, token_hash) = self.sign_in_token(user, Some(&state)).await?;
-        let upgraded = match &stale_hash {
-            Some(_) => self.hasher.hash(password).await.ok(),
+        // The stored hash and its replacement, when it is to be made again.
+        let upgrade = match stale_hash {
+            Some(from) => self.hasher.hash(password).await.ok().map(|to| (from, to)),
             None => None,
         };
         let mut as_user = ctx.clone();
@@ -238,7 +242,7 @@ impl Service {
             Some(next) => json!({"next": next.as_str()}),
             None => json!({}),
         };
-        if upgraded.is_some() {
+        if upgrade.is_some() {
             summary["password_rehashed"] = json!(true);
         }
         let event = audit_event(
@@ -256,7 +260,7 @@ impl Service {
             },
             BatchWrite::Audit(&event),
         ];
-        if let (Some(from), Some(to)) = (&stale_hash, &upgraded) {
+        if let Some((from, to)) = &upgrade {
             writes.push(BatchWrite::UpgradePasswordHash {
                 user: outcome.user.id,
                 from,
