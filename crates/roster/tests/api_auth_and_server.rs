@@ -361,3 +361,56 @@ async fn health_readiness_metrics_and_openapi() {
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
 }
+
+#[tokio::test]
+async fn many_connections_are_answered_and_sigterm_stops_the_server_cleanly() {
+    let mut s = Server::start();
+    let admin = s.admin().await;
+    let me = s.get("/api/v1/me", &admin).await.id();
+    // Clients of their own, so that the requests come at once, each on a connection of its
+    // own: every one is answered, about the caller (the first user the list shows).
+    let asks: Vec<_> = (0..32)
+        .map(|_| {
+            let (base, admin) = (s.base.clone(), admin.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut answers = Vec::new();
+                for path in ["/api/v1/me", "/api/v1/users?limit=5"] {
+                    let r = client
+                        .get(format!("{base}{path}"))
+                        .bearer_auth(&admin)
+                        .send()
+                        .await
+                        .unwrap();
+                    answers.push((
+                        path,
+                        r.status(),
+                        r.json::<serde_json::Value>().await.unwrap(),
+                    ));
+                }
+                answers
+            })
+        })
+        .collect();
+    for ask in asks {
+        for (path, status, body) in ask.await.unwrap() {
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            let mine = match path {
+                "/api/v1/me" => &body["id"],
+                _ => &body["items"][0]["id"],
+            };
+            assert_eq!(mine, me.as_str(), "{path}: {body}");
+        }
+    }
+    assert!(s.terminate(), "roster exited with a failure after SIGTERM");
+    assert!(
+        s.output.lock().unwrap().contains("stopped"),
+        "roster did not say it stopped:\n{}",
+        s.output.lock().unwrap()
+    );
+    let refused = reqwest::Client::new()
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await;
+    assert!(refused.is_err(), "a stopped server still answered");
+}

@@ -410,6 +410,27 @@ impl Server {
         }
     }
 
+    /// Asks the server to stop as a service manager does (SIGTERM) and waits for it to exit;
+    /// returns whether it exited successfully.
+    pub fn terminate(&mut self) -> bool {
+        let sent = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for roster") {
+                return status.success();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "roster did not stop within 30 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Asserts that `roster verify` finds the database consistent.
     pub fn assert_consistent(&self) {
         let (ok, text) = self.verify();
