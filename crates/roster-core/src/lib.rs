@@ -17,6 +17,7 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod validate;
+mod yield_ticks;
 
 pub use authz::Actor;
 pub use error::{CoreError, CoreResult};

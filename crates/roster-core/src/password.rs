@@ -11,10 +11,11 @@
 //! CPU per hash. The hashing threads run in Linux's idle scheduling class, each kept to a CPU
 //! of its own: a hash takes ~15 ms of CPU and a check ~10 µs, and without it a flood of logins
 //! keeping every core busy would queue checks and list pages behind hashes. With it, a request
-//! thread that wakes takes the core at once, and the hashes still get every cycle nothing else
-//! wants.
+//! thread that wakes takes the core at once (or, during a flood, within a millisecond: see
+//! `yield_ticks`), and the hashes still get every cycle nothing else wants.
 
 use crate::error::{CoreError, CoreResult};
+use crate::yield_ticks;
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::password_hash::PasswordVerifier;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -92,9 +93,15 @@ struct HashingThreads {
     /// Fills a hash's lanes in parallel, one thread per CPU. A hash runs here only when it is
     /// the only one in flight: a thread waiting for another's lane may take up any job of its
     /// pool meanwhile, and a second hash taken up so would hold the first back until it ends.
-    together: rayon::ThreadPool,
+    together: HashingPool,
     /// One single-thread pool per CPU, for a hash that starts beside another.
-    alone: Vec<rayon::ThreadPool>,
+    alone: Vec<HashingPool>,
+}
+
+/// A pool of hashing threads, and their yield ticks if it has them.
+struct HashingPool {
+    threads: rayon::ThreadPool,
+    ticks: Option<Arc<yield_ticks::Ticks>>,
 }
 
 /// What a hash in flight holds: the single-thread pool it may use, and its work area.
@@ -121,11 +128,17 @@ impl PasswordHasher {
         let cpu_of = |i: usize| cpus.get(i).copied().filter(|_| cpus.len() == n);
         let together: Vec<Option<usize>> = (0..n).map(cpu_of).collect();
         let threads = HashingThreads {
-            together: hashing_pool(n, |i| format!("roster-hash-{i}"), move |i| together[i]),
+            // A lone hash, beside at most its own client's requests: no yield ticks.
+            together: hashing_pool(
+                n,
+                |i| format!("roster-hash-{i}"),
+                move |i| together[i],
+                false,
+            ),
             alone: (0..n)
                 .map(|i| {
                     let cpu = cpu_of(i);
-                    hashing_pool(1, move |_| format!("roster-hash-{i}s"), move |_| cpu)
+                    hashing_pool(1, move |_| format!("roster-hash-{i}s"), move |_| cpu, true)
                 })
                 .collect(),
         };
@@ -208,13 +221,21 @@ impl PasswordHasher {
         let slot_index = slot.index;
         let (answer, answered) = tokio::sync::oneshot::channel();
         let slots = self.slots.clone();
+        let pool = if alone_in_flight {
+            &self.threads.together
+        } else {
+            &self.threads.alone[slot_index]
+        };
+        let ticks = pool.ticks.clone();
         let job = move || {
             let area = slot
                 .area
                 .get_or_insert_with(|| vec![Block::default(); params().block_count()]);
             let started = Instant::now();
+            let busy = ticks.as_ref().map(|t| t.busy());
             // A job that panics loses its answer, not the thread or the work area.
             let out = catch_unwind(AssertUnwindSafe(|| f(area)));
+            drop(busy);
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
             HASH_NANOS.fetch_add(nanos, Ordering::Relaxed);
             HASHES.fetch_add(1, Ordering::Relaxed);
@@ -226,11 +247,7 @@ impl PasswordHasher {
                 let _ = answer.send(out);
             }
         };
-        if alone_in_flight {
-            self.threads.together.spawn(job);
-        } else {
-            self.threads.alone[slot_index].spawn(job);
-        }
+        pool.threads.spawn(job);
         answered
             .await
             .map_err(|_| CoreError::Internal("a password hashing job failed".into()))
@@ -238,13 +255,16 @@ impl PasswordHasher {
 }
 
 /// A pool of `n` hashing threads, the `i`th kept to `cpu(i)` when that names one, all at the
-/// lowest priority.
+/// lowest priority, with yield ticks while the pool runs a hash if `ticking`.
 fn hashing_pool(
     n: usize,
     name: impl FnMut(usize) -> String + 'static,
     cpu: impl Fn(usize) -> Option<usize> + Send + Sync + 'static,
-) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
+    ticking: bool,
+) -> HashingPool {
+    let ticks = ticking.then(yield_ticks::Ticks::new);
+    let (started, ended) = (ticks.clone(), ticks.clone());
+    let threads = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(name)
         .start_handler(move |i| {
@@ -252,9 +272,18 @@ fn hashing_pool(
                 pin_to(cpu);
             }
             lower_priority();
+            if let Some(t) = &started {
+                t.register_this_thread();
+            }
+        })
+        .exit_handler(move |_| {
+            if let Some(t) = &ended {
+                t.unregister_this_thread();
+            }
         })
         .build()
-        .expect("the password hashing threads can be started")
+        .expect("the password hashing threads can be started");
+    HashingPool { threads, ticks }
 }
 
 /// Puts the calling thread in Linux's idle scheduling class, where it runs only when no
