@@ -93,15 +93,9 @@ struct HashingThreads {
     /// Fills a hash's lanes in parallel, one thread per CPU. A hash runs here only when it is
     /// the only one in flight: a thread waiting for another's lane may take up any job of its
     /// pool meanwhile, and a second hash taken up so would hold the first back until it ends.
-    together: HashingPool,
+    together: rayon::ThreadPool,
     /// One single-thread pool per CPU, for a hash that starts beside another.
-    alone: Vec<HashingPool>,
-}
-
-/// A pool of hashing threads, and their yield ticks if it has them.
-struct HashingPool {
-    threads: rayon::ThreadPool,
-    ticks: Option<Arc<yield_ticks::Ticks>>,
+    alone: Vec<rayon::ThreadPool>,
 }
 
 /// What a hash in flight holds: the single-thread pool it may use, and its work area.
@@ -221,21 +215,15 @@ impl PasswordHasher {
         let slot_index = slot.index;
         let (answer, answered) = tokio::sync::oneshot::channel();
         let slots = self.slots.clone();
-        let pool = if alone_in_flight {
-            &self.threads.together
-        } else {
-            &self.threads.alone[slot_index]
-        };
-        let ticks = pool.ticks.clone();
         let job = move || {
             let area = slot
                 .area
                 .get_or_insert_with(|| vec![Block::default(); params().block_count()]);
             let started = Instant::now();
-            let busy = ticks.as_ref().map(|t| t.busy());
+            let ticking = yield_ticks::ticking();
             // A job that panics loses its answer, not the thread or the work area.
             let out = catch_unwind(AssertUnwindSafe(|| f(area)));
-            drop(busy);
+            drop(ticking);
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
             HASH_NANOS.fetch_add(nanos, Ordering::Relaxed);
             HASHES.fetch_add(1, Ordering::Relaxed);
@@ -247,7 +235,11 @@ impl PasswordHasher {
                 let _ = answer.send(out);
             }
         };
-        pool.threads.spawn(job);
+        if alone_in_flight {
+            self.threads.together.spawn(job);
+        } else {
+            self.threads.alone[slot_index].spawn(job);
+        }
         answered
             .await
             .map_err(|_| CoreError::Internal("a password hashing job failed".into()))
@@ -255,16 +247,14 @@ impl PasswordHasher {
 }
 
 /// A pool of `n` hashing threads, the `i`th kept to `cpu(i)` when that names one, all at the
-/// lowest priority, with yield ticks while the pool runs a hash if `ticking`.
+/// lowest priority; with `ticking`, each gets yield ticks while it runs a hash.
 fn hashing_pool(
     n: usize,
     name: impl FnMut(usize) -> String + 'static,
     cpu: impl Fn(usize) -> Option<usize> + Send + Sync + 'static,
     ticking: bool,
-) -> HashingPool {
-    let ticks = ticking.then(yield_ticks::Ticks::new);
-    let (started, ended) = (ticks.clone(), ticks.clone());
-    let threads = rayon::ThreadPoolBuilder::new()
+) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(name)
         .start_handler(move |i| {
@@ -272,18 +262,13 @@ fn hashing_pool(
                 pin_to(cpu);
             }
             lower_priority();
-            if let Some(t) = &started {
-                t.register_this_thread();
+            if ticking {
+                yield_ticks::register_this_thread();
             }
         })
-        .exit_handler(move |_| {
-            if let Some(t) = &ended {
-                t.unregister_this_thread();
-            }
-        })
+        .exit_handler(|_| yield_ticks::unregister_this_thread())
         .build()
-        .expect("the password hashing threads can be started");
-    HashingPool { threads, ticks }
+        .expect("the password hashing threads can be started")
 }
 
 /// Puts the calling thread in Linux's idle scheduling class, where it runs only when no
