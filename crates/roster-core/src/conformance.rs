@@ -15,7 +15,9 @@
 use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
 use crate::model::*;
 use crate::page::PageReq;
-use crate::store::{BatchWrite, RowCounts, Store, StoreError, StoreTx, TenantScope};
+use crate::store::{
+    BatchWrite, RowCounts, SignInAttempt, SignInCount, Store, StoreError, StoreTx, TenantScope,
+};
 use chrono::TimeDelta;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -81,6 +83,7 @@ macro_rules! conformance_tests {
             settings_round_trip,
             email_factors_round_trip,
             sign_in_state_reads_factors_and_policy,
+            count_sign_in_attempt_counts_and_reads,
             login_record_beside_a_writer,
             write_batch_is_all_or_nothing,
             write_batch_upgrades_a_hash_only_from_the_one_read,
@@ -4079,6 +4082,101 @@ pub async fn sign_in_state_reads_factors_and_policy(store: &dyn Store) {
         tx.sign_in_state(none.id, w.b.id, "policy").await.unwrap(),
         SignInState::default(),
         "another document of the tenant is not its policy"
+    );
+}
+
+/// [`Store::count_sign_in_attempt`] counts against the account's key as
+/// [`StoreTx::count_login_attempt`] does (racing attempts each get their own count), reads the
+/// address's count without changing it, and reads the found user's sign-in state.
+pub async fn count_sign_in_attempt_counts_and_reads(store: &dyn Store) {
+    let w = seed(store).await;
+    let ann = user_of(&w.a, "ann");
+    add_users(store, &[&ann]).await;
+    let mut tx = write(store).await;
+    tx.put_email_factor(ann.id, now()).await.unwrap();
+    tx.put_setting(&setting(w.a.id, "policy", r#"{"min_length":16}"#))
+        .await
+        .unwrap();
+    let at = now();
+    let window_start = at - TimeDelta::minutes(15);
+    assert_eq!(
+        tx.count_login_attempt("account:ann", at, window_start)
+            .await
+            .unwrap(),
+        1
+    );
+    for _ in 0..3 {
+        tx.count_login_attempt("address:192.0.2.7", at, window_start)
+            .await
+            .unwrap();
+    }
+    commit(tx).await;
+
+    let attempt = SignInAttempt {
+        account: "account:ann",
+        address: Some("address:192.0.2.7"),
+        at,
+        window_start,
+        state_of: Some((ann.id, w.a.id, "policy")),
+    };
+    assert_eq!(
+        store.count_sign_in_attempt(&attempt).await.unwrap(),
+        SignInCount {
+            account: 2,
+            address: 3,
+            state: Some(SignInState {
+                totp: false,
+                email: true,
+                policy: Some(r#"{"min_length":16}"#.into()),
+            }),
+        },
+        "the count goes on from the transaction's, the address's is read"
+    );
+    let unknown = SignInAttempt {
+        account: "account:nobody",
+        address: None,
+        state_of: None,
+        ..attempt
+    };
+    assert_eq!(
+        store.count_sign_in_attempt(&unknown).await.unwrap(),
+        SignInCount {
+            account: 1,
+            address: 0,
+            state: None,
+        }
+    );
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.login_attempts("address:192.0.2.7", window_start)
+            .await
+            .unwrap(),
+        3,
+        "reading the address's count does not change it"
+    );
+    drop(tx);
+
+    let race = SignInAttempt {
+        account: "account:race",
+        ..unknown
+    };
+    let count = || async { store.count_sign_in_attempt(&race).await.unwrap().account };
+    let (a, b, c, d, e, f, g, h) = tokio::join!(
+        count(),
+        count(),
+        count(),
+        count(),
+        count(),
+        count(),
+        count(),
+        count()
+    );
+    let mut seen = vec![a, b, c, d, e, f, g, h];
+    seen.sort();
+    assert_eq!(
+        seen,
+        (1..=8).collect::<Vec<i64>>(),
+        "every racing attempt counted once"
     );
 }
 

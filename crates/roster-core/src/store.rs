@@ -108,6 +108,31 @@ pub trait Store: Send + Sync + 'static {
         tx.login_record(login).await
     }
 
+    /// Counts a sign-in attempt and reads what its answer needs, in one write transaction
+    /// (see [`SignInAttempt`]), so that parallel guesses each see their own count. The
+    /// default calls the matching [`StoreTx`] methods in a transaction; a store may send them
+    /// to its database at once.
+    async fn count_sign_in_attempt(&self, attempt: &SignInAttempt<'_>) -> StoreResult<SignInCount> {
+        let mut tx = self.write().await?;
+        let account = tx
+            .count_login_attempt(attempt.account, attempt.at, attempt.window_start)
+            .await?;
+        let address = match attempt.address {
+            Some(key) => tx.login_attempts(key, attempt.window_start).await?,
+            None => 0,
+        };
+        let state = match attempt.state_of {
+            Some((user, scope, policy)) => Some(tx.sign_in_state(user, scope, policy).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(SignInCount {
+            account,
+            address,
+            state,
+        })
+    }
+
     /// Applies `writes` in order in one write transaction: all of them or none. The default
     /// opens a transaction and calls the matching [`StoreTx`] methods ([`apply_batch`]); a
     /// store may send the whole batch to its database at once, and apply at once writes
@@ -116,6 +141,35 @@ pub trait Store: Send + Sync + 'static {
     async fn write_batch(&self, writes: &[BatchWrite<'_>]) -> StoreResult<()> {
         apply_batch(self.write().await?, writes).await
     }
+}
+
+/// A sign-in attempt for [`Store::count_sign_in_attempt`].
+#[derive(Debug, Clone, Copy)]
+pub struct SignInAttempt<'a> {
+    /// The account's throttling key: the attempt is counted against it
+    /// ([`StoreTx::count_login_attempt`]).
+    pub account: &'a str,
+    /// The client address's throttling key, whose count is read, not changed
+    /// ([`StoreTx::login_attempts`]).
+    pub address: Option<&'a str>,
+    /// When the attempt was made.
+    pub at: Timestamp,
+    /// Where the current window of attempts starts.
+    pub window_start: Timestamp,
+    /// The user the login names, the scope of their policy document and the document's
+    /// name, when a user was found ([`StoreTx::sign_in_state`]).
+    pub state_of: Option<(Id, Id, &'a str)>,
+}
+
+/// What [`Store::count_sign_in_attempt`] answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInCount {
+    /// The account's attempts within the window, this one included.
+    pub account: i64,
+    /// The attempts counted against the address within the window (0 without one).
+    pub address: i64,
+    /// The sign-in state of [`SignInAttempt::state_of`]'s user.
+    pub state: Option<SignInState>,
 }
 
 /// Applies `writes` in order in `tx` and commits it: [`Store::write_batch`]'s default, for a

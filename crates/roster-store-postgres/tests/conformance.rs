@@ -74,6 +74,7 @@ conformance!(
     settings_round_trip,
     email_factors_round_trip,
     sign_in_state_reads_factors_and_policy,
+    count_sign_in_attempt_counts_and_reads,
     login_record_beside_a_writer,
     write_batch_is_all_or_nothing,
     write_batch_upgrades_a_hash_only_from_the_one_read,

@@ -1,4 +1,6 @@
-//! [`Store::write_batch`](roster_core::store::Store::write_batch) in one round trip.
+//! [`Store::write_batch`](roster_core::store::Store::write_batch) and
+//! [`Store::count_sign_in_attempt`](roster_core::store::Store::count_sign_in_attempt), each in
+//! one round trip.
 //!
 //! sqlx runs each SQLite connection on a thread of its own, and every command (`BEGIN`, each
 //! statement, `COMMIT`) is a hand-off to that thread and back: tens of microseconds each on
@@ -16,9 +18,10 @@
 
 use crate::connections::{Connections, Lease};
 use crate::error::{db_err, other};
-use crate::{audit, throttle, tokens, users};
-use roster_core::store::{BatchWrite, StoreResult};
-use sqlx::{QueryBuilder, Sqlite};
+use crate::{audit, settings, throttle, tokens, users};
+use roster_core::store::{BatchWrite, SignInAttempt, SignInCount, StoreResult};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
 use std::sync::Arc;
 use tracing::Instrument;
 
@@ -71,10 +74,60 @@ pub(crate) async fn write(writer: &Arc<Connections>, writes: &[BatchWrite<'_>]) 
         q.push("; ");
     }
     q.push("COMMIT");
+    run(writer, q).await.map(drop)
+}
+
+/// [`Store::count_sign_in_attempt`](roster_core::store::Store::count_sign_in_attempt) in one
+/// round trip: the count (`RETURNING` its value), the address's count and the sign-in state,
+/// each one row, in that order.
+pub(crate) async fn count_sign_in_attempt(
+    writer: &Arc<Connections>,
+    attempt: &SignInAttempt<'_>,
+) -> StoreResult<SignInCount> {
+    let mut q: QueryBuilder<'static, Sqlite> = QueryBuilder::new("BEGIN IMMEDIATE; ");
+    throttle::push_count(&mut q, attempt.account, attempt.at, attempt.window_start);
+    q.push(" RETURNING attempts; ");
+    if let Some(key) = attempt.address {
+        throttle::push_attempts(&mut q, key, attempt.window_start);
+        q.push("; ");
+    }
+    if let Some((user, scope, policy)) = attempt.state_of {
+        settings::push_sign_in_state(&mut q, user, scope, policy);
+        q.push("; ");
+    }
+    q.push("COMMIT");
+    let rows = run(writer, q).await?;
+    let mut rows = rows.iter();
+    let mut next = || {
+        rows.next()
+            .ok_or_else(|| other("a sign-in count's answer is short"))
+    };
+    let account = next()?.try_get(0).map_err(db_err)?;
+    let address = match attempt.address {
+        Some(_) => next()?.try_get(0).map_err(db_err)?,
+        None => 0,
+    };
+    let state = match attempt.state_of {
+        Some(_) => Some(settings::sign_in_state_row(next()?)?),
+        None => None,
+    };
+    Ok(SignInCount {
+        account,
+        address,
+        state,
+    })
+}
+
+/// Runs `q`, which opens, fills and commits its own transaction, on the `writer`
+/// connection, and answers the rows its statements returned, in order.
+async fn run(
+    writer: &Arc<Connections>,
+    mut q: QueryBuilder<'static, Sqlite>,
+) -> StoreResult<Vec<SqliteRow>> {
     let writer = Arc::clone(writer);
     let task = async move {
         let mut open = Open(Some(writer.lease().await?));
-        let result = q.build().execute(&mut **open.conn()).await;
+        let result = q.build().fetch_all(&mut **open.conn()).await;
         let clean = match result {
             Ok(_) => true,
             // SQLite answers "no transaction is active" when it rolled back by itself (or
@@ -85,7 +138,7 @@ pub(crate) async fn write(writer: &Arc<Connections>, writes: &[BatchWrite<'_>]) 
             },
         };
         open.release(clean);
-        result.map(drop).map_err(db_err)
+        result.map_err(db_err)
     };
     match tokio::spawn(task.instrument(tracing::Span::current())).await {
         Ok(result) => result,

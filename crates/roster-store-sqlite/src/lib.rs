@@ -34,7 +34,8 @@ use crate::tx::SqliteTx;
 use async_trait::async_trait;
 use roster_core::model::User;
 use roster_core::store::{
-    AccessWatch, BatchWrite, BulkLoad, Store, StoreError, StoreResult, StoreTx,
+    AccessWatch, BatchWrite, BulkLoad, SignInAttempt, SignInCount, Store, StoreError, StoreResult,
+    StoreTx,
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -161,6 +162,10 @@ impl Store for SqliteStore {
     async fn login_record(&self, login: &str) -> StoreResult<Option<(User, Option<String>)>> {
         let mut conn = self.readers.lease().await?;
         users::login_record(&mut conn, login).await
+    }
+
+    async fn count_sign_in_attempt(&self, attempt: &SignInAttempt<'_>) -> StoreResult<SignInCount> {
+        batch::count_sign_in_attempt(&self.writer, attempt).await
     }
 
     async fn write_batch(&self, writes: &[BatchWrite<'_>]) -> StoreResult<()> {

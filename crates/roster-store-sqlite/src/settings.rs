@@ -5,7 +5,8 @@ use crate::rows::{self, blob, micros};
 use roster_core::model::{Setting, SignInState};
 use roster_core::store::StoreResult;
 use roster_core::{Id, Timestamp};
-use sqlx::SqliteConnection;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 const COLUMNS: &str = "scope_id, name, value, updated_at";
 
@@ -132,21 +133,35 @@ pub(crate) async fn sign_in_state(
     scope: Id,
     policy: &str,
 ) -> StoreResult<SignInState> {
-    let (totp, email, policy): (bool, bool, Option<String>) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = ? AND confirmed = 1), \
-         EXISTS (SELECT 1 FROM email_factors WHERE user_id = ?), \
-         (SELECT value FROM settings WHERE scope_id = ? AND name = ?)",
-    )
-    .bind(blob(user))
-    .bind(blob(user))
-    .bind(blob(scope))
-    .bind(policy)
-    .fetch_one(conn)
-    .await
-    .map_err(db_err)?;
+    let mut q = QueryBuilder::new("");
+    push_sign_in_state(&mut q, user, scope, policy);
+    let row = q.build().fetch_one(conn).await.map_err(db_err)?;
+    sign_in_state_row(&row)
+}
+
+/// Pushes the statement of [`sign_in_state`]: one row, read by [`sign_in_state_row`].
+pub(crate) fn push_sign_in_state(
+    q: &mut QueryBuilder<'_, Sqlite>,
+    user: Id,
+    scope: Id,
+    policy: &str,
+) {
+    q.push("SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = ")
+        .push_bind(blob(user))
+        .push(" AND confirmed = 1), EXISTS (SELECT 1 FROM email_factors WHERE user_id = ")
+        .push_bind(blob(user))
+        .push("), (SELECT value FROM settings WHERE scope_id = ")
+        .push_bind(blob(scope))
+        .push(" AND name = ")
+        .push_bind(policy.to_owned())
+        .push(")");
+}
+
+/// Reads the row of [`push_sign_in_state`]'s statement.
+pub(crate) fn sign_in_state_row(row: &SqliteRow) -> StoreResult<SignInState> {
     Ok(SignInState {
-        totp,
-        email,
-        policy,
+        totp: row.try_get(0).map_err(db_err)?,
+        email: row.try_get(1).map_err(db_err)?,
+        policy: row.try_get(2).map_err(db_err)?,
     })
 }

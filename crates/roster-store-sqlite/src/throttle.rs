@@ -44,15 +44,18 @@ pub(crate) async fn attempts(
     key: &str,
     window_start: Timestamp,
 ) -> StoreResult<i64> {
-    let n: Option<i64> = sqlx::query_scalar(
-        "SELECT attempts FROM login_attempts WHERE key = ? AND last_attempt >= ?",
-    )
-    .bind(key)
-    .bind(micros(window_start))
-    .fetch_optional(conn)
-    .await
-    .map_err(db_err)?;
-    Ok(n.unwrap_or(0))
+    let mut q = QueryBuilder::new("");
+    push_attempts(&mut q, key, window_start);
+    q.build_query_scalar().fetch_one(conn).await.map_err(db_err)
+}
+
+/// Pushes the statement of [`attempts`]: one row, one column, 0 when none are counted.
+pub(crate) fn push_attempts(q: &mut QueryBuilder<'_, Sqlite>, key: &str, window_start: Timestamp) {
+    q.push("SELECT coalesce((SELECT attempts FROM login_attempts WHERE key = ")
+        .push_bind(key.to_owned())
+        .push(" AND last_attempt >= ")
+        .push_bind(micros(window_start))
+        .push("), 0)");
 }
 
 /// Forgets the attempts counted against `key`.

@@ -10,7 +10,7 @@ use crate::ids::{new_id, now, Id, Timestamp, SYSTEM_NODE_ID};
 use crate::model::{
     AccessChange, AccessKind, SignInState, TokenKind, TokenRecord, User, UserKind, UserStatus,
 };
-use crate::store::{BatchWrite, StoreError, StoreTx, TenantScope};
+use crate::store::{BatchWrite, SignInAttempt, SignInCount, StoreError, StoreTx, TenantScope};
 use crate::{password, secret, validate};
 use chrono::Duration;
 use serde_json::json;
@@ -101,29 +101,6 @@ fn address_key(address: &str) -> String {
     format!("address:{address}")
 }
 
-/// Counts a login attempt against the account key in `tx` (atomically; the caller commits it
-/// before the attempt is answered) and looks up the client address's failures: the
-/// account's count, and whether either is over its limit.
-async fn count_attempt(
-    tx: &mut dyn StoreTx,
-    ctx: &Ctx,
-    account_key: &str,
-) -> CoreResult<(i64, bool)> {
-    let at = now();
-    let window_start = throttle_window_start(at);
-    let account = tx
-        .count_login_attempt(account_key, at, window_start)
-        .await?;
-    let address = match &ctx.address {
-        Some(a) => tx.login_attempts(&address_key(a), window_start).await?,
-        None => 0,
-    };
-    Ok((
-        account,
-        account > ACCOUNT_ATTEMPTS || address >= ADDRESS_FAILURES,
-    ))
-}
-
 /// Where the throttling window that ends at `at` starts: attempts before it are forgotten.
 pub(super) fn throttle_window_start(at: Timestamp) -> Timestamp {
     at - Duration::minutes(THROTTLE_WINDOW_MINUTES)
@@ -200,18 +177,25 @@ impl Service {
             .as_deref()
             .filter(|h| !password::is_current(h))
             .map(str::to_owned);
-        let counted = async {
-            let mut tx = self.write().await?;
-            let counted = count_attempt(tx.as_mut(), ctx, &account_key).await?;
-            let state = match &user {
-                Some(u) => Some(tx.sign_in_state(u.id, u.tenant, POLICY).await?),
-                None => None,
-            };
-            tx.commit().await?;
-            CoreResult::Ok((counted, state))
+        let address = ctx.address.as_deref().map(address_key);
+        let at = now();
+        let attempt = SignInAttempt {
+            account: &account_key,
+            address: address.as_deref(),
+            at,
+            window_start: throttle_window_start(at),
+            state_of: user.as_ref().map(|u| (u.id, u.tenant, POLICY)),
         };
-        let (verified, counted) = tokio::join!(self.hasher.verify(password, hash), counted);
-        let ((attempts, throttled), state) = counted?;
+        let (verified, counted) = tokio::join!(
+            self.hasher.verify(password, hash),
+            self.store.count_sign_in_attempt(&attempt)
+        );
+        let SignInCount {
+            account: attempts,
+            address: address_attempts,
+            state,
+        } = counted?;
+        let throttled = attempts > ACCOUNT_ATTEMPTS || address_attempts >= ADDRESS_FAILURES;
         // A throttled attempt costs the same hash and is refused whatever it found.
         let ok = verified? && !throttled;
         // What follows the hash is written as one batch (see `Store::write_batch`).
