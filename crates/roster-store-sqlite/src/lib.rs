@@ -40,7 +40,7 @@ use roster_core::store::{
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// The schema, embedded at build time.
@@ -55,6 +55,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Rows per index that `PRAGMA optimize` samples when it refreshes the planner's statistics,
 /// which keeps it quick on large tables.
 const ANALYSIS_LIMIT: u32 = 1000;
+
+/// How often the writer refreshes the planner's statistics while the store is open: SQLite
+/// advises long-lived connections to run `PRAGMA optimize` when they open and then every few
+/// hours, so that tables which grew since are analysed again.
+const OPTIMIZE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The writer's page cache, in KiB (SQLite's default is 2 MiB). Bulk loads insert into large
 /// B-trees at scattered places; with a small cache each insert goes back to the OS.
@@ -97,10 +102,8 @@ impl SqliteStore {
             1,
         )
         .await?;
-        sqlx::query("PRAGMA optimize = 0x10002")
-            .execute(&mut *writer.lease().await?)
-            .await
-            .map_err(db_err)?;
+        optimize(&writer).await?;
+        tokio::spawn(keep_statistics_fresh(Arc::downgrade(&writer)));
         let readers = Connections::open(
             options
                 .pragma("query_only", "ON")
@@ -119,10 +122,43 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Refreshes the query planner's statistics of every table whose size changed much since
+    /// they were last gathered (`PRAGMA optimize`). The store does this when it opens and
+    /// every hour while it stays open.
+    pub async fn refresh_statistics(&self) -> StoreResult<()> {
+        optimize(&self.writer).await
+    }
+
     /// Applies the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> StoreResult<()> {
         let mut conn = self.writer.lease().await?;
         MIGRATOR.run(&mut *conn).await.map_err(migrate_err)
+    }
+}
+
+/// `PRAGMA optimize` on the writer, over every table (`0x10000`), sampling at most
+/// [`ANALYSIS_LIMIT`] rows per index.
+async fn optimize(writer: &Arc<Connections>) -> StoreResult<()> {
+    sqlx::query("PRAGMA optimize = 0x10002")
+        .execute(&mut *writer.lease().await?)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Runs [`optimize`] every [`OPTIMIZE_EVERY`] until the store is gone.
+async fn keep_statistics_fresh(writer: Weak<Connections>) {
+    let mut every = tokio::time::interval(OPTIMIZE_EVERY);
+    // The first tick is at once; the store has just optimised.
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let Some(writer) = writer.upgrade() else {
+            return;
+        };
+        if let Err(e) = optimize(&writer).await {
+            tracing::warn!(error = %e, "refreshing SQLite's planner statistics failed");
+        }
     }
 }
 

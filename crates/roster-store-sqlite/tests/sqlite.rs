@@ -321,6 +321,46 @@ async fn access_snapshot_of_a_large_install_is_quick() {
     assert!(took < bound, "took {took:?}");
 }
 
+/// The rows the planner's statistics give `table` (the largest first number of its entries
+/// in `sqlite_stat1`), if it has been analysed.
+async fn analysed_rows(path: &Path, table: &str) -> Option<i64> {
+    let mut conn = raw(path).await;
+    let analysed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    if !analysed {
+        return None;
+    }
+    let stats: Vec<String> = sqlx::query_scalar("SELECT stat FROM sqlite_stat1 WHERE tbl = ?")
+        .bind(table)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    // One entry per index, each starting with the rows it covers (fewer for a partial one).
+    stats
+        .iter()
+        .filter_map(|stat| stat.split(' ').next()?.parse().ok())
+        .max()
+}
+
+/// A store that stays open keeps the planner's statistics fresh: a table that grew after it
+/// opened is analysed again, so its queries are planned for its size.
+#[tokio::test]
+async fn statistics_follow_a_table_that_grew_while_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.db");
+    let store = SqliteStore::open_and_migrate(&path).await.unwrap();
+    let before = analysed_rows(&path, "users").await;
+    assert!(before.unwrap_or(0) < 100, "{before:?}");
+    fill_large_install(&path, 20_000, 100).await;
+    store.refresh_statistics().await.unwrap();
+    let after = analysed_rows(&path, "users").await;
+    assert!(after.unwrap_or(0) >= 10_000, "{after:?}");
+}
+
 /// Predefined groups that exist when the access tables arrive get their built-in grants:
 /// Administrators the Administrator role, Users the Read only role, each on its node; other
 /// groups get none.
