@@ -78,15 +78,15 @@ pub(crate) async fn write(writer: &Arc<Connections>, writes: &[BatchWrite<'_>]) 
 }
 
 /// [`Store::count_sign_in_attempt`](roster_core::store::Store::count_sign_in_attempt) in one
-/// round trip: the count (`RETURNING` its value), the address's count and the sign-in state,
-/// each one row, in that order.
+/// round trip: the count ([`throttle::push_count_answered`]), the address's count and the
+/// sign-in state, each one row, in that order.
 pub(crate) async fn count_sign_in_attempt(
     writer: &Arc<Connections>,
     attempt: &SignInAttempt<'_>,
 ) -> StoreResult<SignInCount> {
     let mut q: QueryBuilder<'static, Sqlite> = QueryBuilder::new("BEGIN IMMEDIATE; ");
-    throttle::push_count(&mut q, attempt.account, attempt.at, attempt.window_start);
-    q.push(" RETURNING attempts; ");
+    throttle::push_count_answered(&mut q, attempt.account, attempt.at, attempt.window_start);
+    q.push("; ");
     if let Some(key) = attempt.address {
         throttle::push_attempts(&mut q, key, attempt.window_start);
         q.push("; ");

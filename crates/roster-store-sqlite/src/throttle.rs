@@ -14,9 +14,19 @@ pub(crate) async fn count_attempt(
     window_start: Timestamp,
 ) -> StoreResult<i64> {
     let mut q = QueryBuilder::new("");
-    push_count(&mut q, key, at, window_start);
-    q.push(" RETURNING attempts");
+    push_count_answered(&mut q, key, at, window_start);
     q.build_query_scalar().fetch_one(conn).await.map_err(db_err)
+}
+
+/// Pushes the statement of [`count_attempt`] with its answer: one row, one column, the count.
+pub(crate) fn push_count_answered(
+    q: &mut QueryBuilder<'_, Sqlite>,
+    key: &str,
+    at: Timestamp,
+    window_start: Timestamp,
+) {
+    push_count(q, key, at, window_start);
+    q.push(" RETURNING attempts");
 }
 
 /// Pushes the statement of [`count_attempt`], without its answer.
